@@ -1,0 +1,13 @@
+"""skexplain: optimise and evaluate feature-attribution explanations.
+
+scikit-learn compatible: explanations are transformers, metrics are numpy
+functions, and :class:`OptimizedExplainer` solves for explanations with a
+chosen trade-off between faithfulness and robustness.
+"""
+
+__version__ = "0.1.0.dev0"
+
+from . import datasets, metrics, neighbors  # noqa: E402
+from .optimize import OptimizedExplainer  # noqa: E402
+
+__all__ = ["OptimizedExplainer", "datasets", "metrics", "neighbors", "__version__"]

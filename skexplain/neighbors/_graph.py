@@ -1,0 +1,122 @@
+"""The radius-``u`` neighbour graph behind every robustness loss."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+__all__ = ["NeighborGraph", "radius_neighbor_graph", "RADIUS_RTOL"]
+
+#: Relative slack on the radius: pairs at distance ``u * (1 + RADIUS_RTOL)`` or
+#: less are neighbours, so grid points exactly ``u`` apart stay neighbours
+#: despite rounding in the distance computation.
+RADIUS_RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class NeighborGraph:
+    """Directed neighbour pairs ``(src[e], dst[e])`` with their distances.
+
+    Edges are sorted by ``src`` (CSR order) and both directions of every pair
+    are present. Memory is O(n_edges); no dense N x N matrix is ever formed.
+
+    Attributes
+    ----------
+    src, dst : ndarray of int64, shape (n_edges,)
+        Query point and neighbour of each edge.
+    dist : ndarray of float64, shape (n_edges,)
+        ``||X[src] - X[dst]||``.
+    indptr : ndarray of int64, shape (n_queries + 1,)
+        Edges of query ``i`` are ``indptr[i]:indptr[i + 1]``.
+    n_queries : int
+        Number of query points (rows of ``src``'s index space).
+    n_targets : int
+        Number of candidate neighbours (index space of ``dst``).
+    radius : float
+        The radius ``u``.
+    """
+
+    src: np.ndarray
+    dst: np.ndarray
+    dist: np.ndarray
+    indptr: np.ndarray
+    n_queries: int
+    n_targets: int
+    radius: float
+
+    @property
+    def n_edges(self):
+        return int(self.src.shape[0])
+
+    @property
+    def degree(self):
+        """Number of neighbours of each query point."""
+        return np.diff(self.indptr)
+
+    @property
+    def isolated(self):
+        """Boolean mask of query points without any neighbour."""
+        return self.degree == 0
+
+    def undirected(self):
+        """Each unordered pair once, as ``(lo, hi, edge_a, edge_b)``.
+
+        ``edge_a`` is the index of the directed edge ``lo -> hi`` and
+        ``edge_b`` that of ``hi -> lo``. Only meaningful for a graph of a
+        point set with itself (``n_queries == n_targets``).
+        """
+        n = self.n_targets
+        keys = self.src * n + self.dst
+        order = np.argsort(keys, kind="stable")
+        fwd = self.src < self.dst
+        a = np.flatnonzero(fwd)
+        rev_keys = self.dst[a] * n + self.src[a]
+        b = order[np.searchsorted(keys[order], rev_keys)]
+        return self.src[a], self.dst[a], a, b
+
+
+def _check_radius(u):
+    if not np.isscalar(u) or not np.isfinite(u) or u <= 0:
+        raise ValueError(f"u must be a positive finite radius; got {u!r}.")
+    return float(u)
+
+
+def radius_neighbor_graph(X, u, *, X_query=None, nn=None):
+    """Neighbours within Euclidean radius ``u``, as a sparse edge list.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Candidate neighbours.
+    u : float
+        Radius; pairs with ``||x - x'|| <= u`` (up to a relative slack of
+        ``RADIUS_RTOL``) are neighbours.
+    X_query : ndarray of shape (n_queries, n_features), optional
+        Points whose neighbours in ``X`` are wanted. When omitted the graph of
+        ``X`` with itself is built and each point is excluded from its own
+        neighbours (by index: a duplicated row *is* a neighbour, at distance 0).
+    nn : NearestNeighbors, optional
+        A tree already fitted on ``X`` (saves rebuilding it).
+
+    Returns
+    -------
+    graph : NeighborGraph
+    """
+    u = _check_radius(u)
+    if nn is None:
+        nn = NearestNeighbors(algorithm="auto").fit(X)
+    A = nn.radius_neighbors_graph(
+        X_query, radius=u * (1.0 + RADIUS_RTOL), mode="distance", sort_results=False
+    )
+    A.sort_indices()
+    indptr = A.indptr.astype(np.int64)
+    src = np.repeat(np.arange(A.shape[0], dtype=np.int64), np.diff(indptr))
+    return NeighborGraph(
+        src=src,
+        dst=A.indices.astype(np.int64),
+        dist=A.data.astype(np.float64),
+        indptr=indptr,
+        n_queries=A.shape[0],
+        n_targets=A.shape[1],
+        radius=u,
+    )

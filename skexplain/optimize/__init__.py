@@ -1,0 +1,15 @@
+"""Optimised explanations: the estimator, the convex programs, the solvers."""
+
+from ._explainer import OptimizedExplainer
+from ._program import ExplanationProgram, PointProgramCache
+from ._solvers import SOLVERS, mosek_licensed, select_solver, solve_problem
+
+__all__ = [
+    "SOLVERS",
+    "ExplanationProgram",
+    "OptimizedExplainer",
+    "PointProgramCache",
+    "mosek_licensed",
+    "select_solver",
+    "solve_problem",
+]

@@ -1,0 +1,215 @@
+"""Convex programs for optimised explanations (built once, re-solved per eta).
+
+Both programs work in centred and rescaled coordinates,
+``H = (G - mean(G)) / s`` with ``s = sqrt(L_max / N)``: every robustness
+loss depends only on differences of explanations and the faithfulness loss
+only on ``E - G``, so the shift changes nothing, and the rescaling makes the
+program's data O(1) whatever the magnitude of the gradients.
+"""
+
+import time
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+from ..metrics._robustness import robustness_terms
+from ._solvers import solve_problem
+
+__all__ = ["ExplanationProgram", "PointProgramCache"]
+
+
+def _incidence(src, dst, n, weights):
+    """Sparse ``(n_edges, n)`` matrix with rows ``w_e (e_src - e_dst)``."""
+    m = src.shape[0]
+    rows = np.concatenate([np.arange(m), np.arange(m)])
+    cols = np.concatenate([src, dst])
+    vals = np.concatenate([weights, -weights])
+    return sp.csr_matrix((vals, (rows, cols)), shape=(m, n))
+
+
+def robustness_objective(terms, graph, E):
+    """cvxpy objective and constraints of a robustness loss, fully vectorised.
+
+    * ``max`` losses: one second-order cone per directed edge,
+      ``w_e ||E_src - E_dst|| <= t_src``, and the objective ``sum(t)``.
+    * ``sum`` losses: the two directions of each pair are merged into one
+      term with the summed weight (half the cones), ``sum_e c_e ||.||^p``.
+    """
+    n = graph.n_queries
+    if terms.reduction == "max":
+        t = cp.Variable(n, nonneg=True)
+        D = _incidence(graph.src, graph.dst, n, terms.weights)
+        S = sp.csr_matrix(
+            (np.ones(graph.n_edges), (np.arange(graph.n_edges), graph.src)),
+            shape=(graph.n_edges, n),
+        )
+        return cp.sum(t), [cp.norm(D @ E, 2, axis=1) <= S @ t]
+    lo, hi, a, b = graph.undirected()
+    c = terms.weights[a] + terms.weights[b]
+    if terms.power == 1:
+        D = _incidence(lo, hi, n, c)
+        return cp.sum(cp.norm(D @ E, 2, axis=1)), []
+    D = _incidence(lo, hi, n, np.sqrt(c))
+    return cp.sum_squares(D @ E), []
+
+
+class ExplanationProgram:
+    """min robustness(E) s.t. faithfulness(E) <= eta, for fixed X-graph and G.
+
+    The program is compiled on the first :meth:`solve` and re-solved for a new
+    ``eta_frac`` without recompiling (it is DPP: ``eta`` is a cvxpy
+    Parameter).
+
+    Parameters
+    ----------
+    gradients : ndarray of shape (n_samples, n_features)
+        Model gradients at the points.
+    graph : NeighborGraph
+        Radius-``u`` neighbour graph of the points.
+    robustness : str
+        Name of the robustness loss (see :func:`skexplain.metrics.robustness_terms`).
+    faithfulness : {"global", "pointwise"}
+        ``global``: ``sum_n ||G_n - E_n||^2 <= eta_frac * L_max``.
+        ``pointwise``: ``||G_n - E_n||^2 <= eta_frac * ||G_n - mean(G)||^2``
+        for every ``n``.
+    squared : bool
+        Squared distance for average sensitivity.
+
+    Attributes
+    ----------
+    problem : cvxpy.Problem
+    max_faithfulness_loss : float
+        ``L_max = sum_n ||G_n - mean(G)||^2``.
+    point_max_loss : ndarray of shape (n_samples,)
+        ``||G_n - mean(G)||^2``.
+    """
+
+    def __init__(self, gradients, graph, robustness, *, faithfulness="global",
+                 squared=False):
+        G = np.asarray(gradients, dtype=np.float64)
+        n, d = G.shape
+        self.center = G.mean(axis=0)
+        dev = G - self.center
+        self.point_max_loss = np.einsum("ij,ij->i", dev, dev)
+        self.max_faithfulness_loss = float(self.point_max_loss.sum())
+        self.scale = (
+            np.sqrt(self.max_faithfulness_loss / n)
+            if self.max_faithfulness_loss > 0 else 1.0
+        )
+        self.gradients = G
+        self.faithfulness = faithfulness
+        H = dev / self.scale
+        terms = robustness_terms(graph, robustness, squared=squared)
+        self.E = cp.Variable((n, d))
+        objective, constraints = robustness_objective(terms, graph, self.E)
+        if faithfulness == "global":
+            self.budget = cp.Parameter(nonneg=True, name="eta")
+            constraints.append(cp.sum_squares(self.E - H) <= self.budget)
+        else:
+            # rows whose gradient equals the mean have a zero budget: fix them
+            free = self.point_max_loss > 0
+            self._free = free
+            self.budget = cp.Parameter(int(free.sum()), nonneg=True, name="radius")
+            if free.any():
+                constraints.append(
+                    cp.norm(self.E[free] - H[free], 2, axis=1) <= self.budget
+                )
+            if (~free).any():
+                constraints.append(self.E[~free] == H[~free])
+        self.problem = cp.Problem(cp.Minimize(objective), constraints)
+
+    def closed_form(self, eta_frac):
+        """The solution when no solve is needed, else ``None``.
+
+        ``eta_frac == 0`` leaves only ``E = G``; ``eta_frac >= 1`` (or all
+        gradients equal) makes the mean gradient feasible, and a constant
+        explanation has zero robustness loss, the minimum.
+        """
+        n = self.gradients.shape[0]
+        if eta_frac == 0 or self.max_faithfulness_loss == 0:
+            return self.gradients.copy()
+        if eta_frac >= 1:
+            return np.tile(self.center, (n, 1))
+        return None
+
+    def solve(self, eta_frac, solver, options=None):
+        """Solve for a budget ``eta_frac``; returns ``(E, status, stats)``."""
+        E = self.closed_form(eta_frac)
+        if E is not None:
+            return E, "optimal", {"solver": "closed_form", "solve_time": 0.0,
+                                  "compile_time": 0.0, "num_iters": 0}
+        n = self.gradients.shape[0]
+        if self.faithfulness == "global":
+            # L_max / scale**2 == n in the rescaled coordinates
+            self.budget.value = float(eta_frac) * n
+        else:
+            self.budget.value = (
+                np.sqrt(eta_frac * self.point_max_loss[self._free]) / self.scale
+            )
+        t0 = time.perf_counter()
+        status = solve_problem(self.problem, solver, options)
+        wall = time.perf_counter() - t0
+        st = self.problem.solver_stats
+        stats = {
+            "solver": solver,
+            "solve_time": float(st.solve_time) if st.solve_time is not None else wall,
+            "compile_time": float(self.problem.compilation_time or 0.0),
+            "num_iters": st.num_iters,
+            "wall_time": wall,
+        }
+        return self.center + self.scale * self.E.value, status, stats
+
+
+class PointProgramCache:
+    """Small per-point programs for out-of-sample explanations, one per size.
+
+    For a new point with gradient ``g`` and training neighbours ``j`` (fitted
+    explanations ``E_j``, weights ``w_j``) it solves::
+
+        min_e  reduce_j  w_j ||e - E_j||^p   s.t.  ||e - g|| <= r
+
+    where ``reduce`` is ``max`` or ``sum``. One DPP problem is compiled per
+    neighbour count and re-solved with new parameter values, so the answer
+    for a point never depends on which other points are transformed with it.
+    """
+
+    def __init__(self, reduction, power, solver, options=None):
+        self.reduction = reduction
+        self.power = power
+        self.solver = solver
+        self.options = options
+        self._problems = {}
+
+    def _problem(self, k, d):
+        key = (k, d)
+        if key not in self._problems:
+            e = cp.Variable(d)
+            WE = cp.Parameter((k, d))          # w_j * E_j, row by row
+            w = cp.Parameter((k, 1), nonneg=True)
+            g = cp.Parameter(d)
+            r = cp.Parameter(nonneg=True)
+            # ||w_j E_j - w_j e|| = w_j ||E_j - e||: DPP (parameter x variable)
+            weighted = cp.norm(WE - w @ cp.reshape(e, (1, d), order="C"), 2, axis=1)
+            obj = cp.max(weighted) if self.reduction == "max" else cp.sum(weighted)
+            prob = cp.Problem(cp.Minimize(obj), [cp.norm(e - g, 2) <= r])
+            self._problems[key] = (prob, e, WE, w, g, r)
+        return self._problems[key]
+
+    def solve(self, g, r, EJ, w):
+        """Explanation of one point (all inputs in rescaled coordinates)."""
+        if r == 0 or EJ.shape[0] == 0:
+            return g.copy(), "optimal"
+        if self.reduction == "sum" and self.power == 2:
+            # sum_j w_j ||e - E_j||^2 = W ||e - mean_w(E)||^2 + const: the
+            # constrained optimum is the weighted mean projected on the ball.
+            target = w @ EJ / w.sum()
+            step = target - g
+            dist = np.linalg.norm(step)
+            return (target if dist <= r else g + step * (r / dist)), "optimal"
+        prob, e, WEp, wp, gp, rp = self._problem(*EJ.shape)
+        WEp.value = w[:, None] * EJ
+        wp.value = w[:, None]
+        gp.value, rp.value = g, float(r)
+        status = solve_problem(prob, self.solver, self.options)
+        return np.asarray(e.value, dtype=np.float64), status

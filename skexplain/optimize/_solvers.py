@@ -1,0 +1,115 @@
+"""Solver selection and status handling, separate from the estimators."""
+
+import functools
+import warnings
+
+import cvxpy as cp
+
+from ..exceptions import InaccurateSolutionWarning, SolverError, SolverFallbackWarning
+
+__all__ = ["SOLVERS", "mosek_licensed", "select_solver", "solve_problem"]
+
+#: Solver names accepted by the ``solver`` parameter (case-insensitive).
+SOLVERS = ("auto", "CLARABEL", "SCS", "MOSEK")
+
+_OK = {cp.OPTIMAL}
+_INACCURATE = {cp.OPTIMAL_INACCURATE}
+
+
+@functools.lru_cache(maxsize=None)
+def mosek_licensed():
+    """True when MOSEK imports *and* a licence can be checked out.
+
+    The answer is cached for the session. MOSEK is an optional extra
+    (``pip install skexplain[mosek]``) that needs a licence of its own.
+    """
+    try:
+        import mosek
+    except ImportError:
+        return False
+    try:
+        with mosek.Env() as env:
+            env.checkoutlicense(mosek.feature.pts)
+    except Exception:  # any licence failure means: do not use MOSEK
+        return False
+    return True
+
+
+def select_solver(solver):
+    """Resolve the ``solver`` parameter to a cvxpy solver name.
+
+    ``"auto"`` is MOSEK when it is licensed here, else CLARABEL. An explicit
+    ``"MOSEK"`` without a usable licence falls back to CLARABEL with a
+    :class:`~skexplain.exceptions.SolverFallbackWarning`.
+    """
+    name = str(solver).upper()
+    if name not in {s.upper() for s in SOLVERS}:
+        raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
+    if name == "AUTO":
+        return "MOSEK" if mosek_licensed() else "CLARABEL"
+    if name == "MOSEK" and not mosek_licensed():
+        warnings.warn(
+            "solver='MOSEK' was requested but MOSEK is not installed or has no "
+            "licence here (install skexplain[mosek] and a licence file); "
+            "falling back to CLARABEL.",
+            SolverFallbackWarning,
+            stacklevel=3,
+        )
+        return "CLARABEL"
+    if name not in cp.installed_solvers():
+        raise ValueError(
+            f"solver={solver!r} is not installed; installed solvers: "
+            f"{cp.installed_solvers()}."
+        )
+    return name
+
+
+def solve_problem(problem, solver, options=None):
+    """Solve a cvxpy problem, turning bad statuses into clear errors.
+
+    Parameters
+    ----------
+    problem : cvxpy.Problem
+    solver : str
+        A resolved solver name (see :func:`select_solver`).
+    options : dict or None
+        Extra keyword arguments for the solver.
+
+    Returns
+    -------
+    status : str
+        ``"optimal"`` or ``"optimal_inaccurate"`` (the latter with a
+        :class:`~skexplain.exceptions.InaccurateSolutionWarning`).
+
+    Raises
+    ------
+    SolverError
+        When the solver fails or returns any other status.
+    """
+    hint = (
+        "Try another solver (solver='SCS' or 'CLARABEL'), a larger eta_frac, "
+        "or check the gradients for extreme values."
+    )
+    try:
+        problem.solve(solver=solver, **(options or {}))
+    except cp.SolverError as exc:
+        raise SolverError(
+            f"The {solver} solver failed ({exc}). {hint}",
+            status="solver_error", solver=solver,
+        ) from exc
+    status = problem.status
+    if status in _INACCURATE:
+        warnings.warn(
+            f"The {solver} solver stopped with status '{status}': the solution "
+            "may miss the optimum or exceed the faithfulness budget by more "
+            f"than the usual tolerance. {hint}",
+            InaccurateSolutionWarning,
+            stacklevel=3,
+        )
+    elif status not in _OK:
+        raise SolverError(
+            f"The {solver} solver returned status '{status}'; no solution is "
+            f"returned. {hint}",
+            status=status, solver=solver,
+        )
+    return status

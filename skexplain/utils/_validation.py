@@ -1,0 +1,126 @@
+"""Input validation: gradients, explanation arrays, gradient callables."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_array
+
+__all__ = ["check_explanations", "check_gradient_source", "compute_gradients"]
+
+
+def check_explanations(E, X=None, *, name="explanations"):
+    """Validate an ``(n, d)`` array of explanations or gradients.
+
+    Parameters
+    ----------
+    E : array-like of shape (n_samples, n_features)
+        Array to check. Must be finite, real and two-dimensional.
+    X : ndarray of shape (n_samples, n_features), optional
+        When given, ``E`` must have the same shape.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    E : ndarray of shape (n_samples, n_features), float64
+    """
+    if E is None:
+        raise ValueError(f"{name} is required; got None.")
+    try:
+        E = check_array(
+            E, dtype=np.float64, ensure_2d=False, ensure_all_finite=False,
+            input_name=name, ensure_min_samples=0,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be a real numeric (n_samples, n_features) array: {exc}"
+        ) from exc
+    if E.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D (n_samples, n_features) array; got an array "
+            f"with shape {E.shape}."
+        )
+    if X is not None and E.shape != X.shape:
+        raise ValueError(
+            f"{name} must have the same shape as X, {X.shape}; got {E.shape}."
+        )
+    if not np.all(np.isfinite(E)):
+        bad = int(np.sum(~np.all(np.isfinite(E), axis=1)))
+        raise ValueError(
+            f"{name} contains NaN or infinite values (in {bad} of {E.shape[0]} "
+            "rows); explanations and gradients must be finite."
+        )
+    return E
+
+
+def check_gradient_source(source, *, name="grad_fn"):
+    """Check that ``source`` is a gradient callable or an array-like.
+
+    Returns ``source`` unchanged; raises ``ValueError`` otherwise.
+    """
+    if source is None:
+        raise ValueError(
+            f"{name} is required: pass an (n_samples, n_features) gradient "
+            "array or a callable X -> gradients."
+        )
+    if callable(source) or hasattr(source, "__array__") or isinstance(
+        source, (list, tuple)
+    ):
+        return source
+    raise ValueError(
+        f"{name} must be a callable X -> (n_samples, n_features) gradients or "
+        f"an array of gradients; got {type(source).__name__}."
+    )
+
+
+def compute_gradients(source, X, *, batch_size=None, name="grad_fn"):
+    """Evaluate or validate the gradients of the model at ``X``.
+
+    Parameters
+    ----------
+    source : callable or array-like of shape (n_samples, n_features)
+        A gradient function ``X -> (n, d)`` or precomputed gradients for ``X``.
+    X : ndarray of shape (n_samples, n_features)
+        Validated input points.
+    batch_size : int or None
+        When ``source`` is callable, evaluate it on row blocks of at most this
+        many points (caps memory); ``None`` evaluates all rows in one call.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    G : ndarray of shape (n_samples, n_features), float64, finite.
+    """
+    check_gradient_source(source, name=name)
+    if not callable(source):
+        return check_explanations(source, X, name=name)
+    n = X.shape[0]
+    if batch_size is not None and (
+        not isinstance(batch_size, numbers.Integral) or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    step = n if batch_size is None else int(batch_size)
+    blocks = []
+    for start in range(0, max(n, 1), max(step, 1)):
+        Xb = X[start:start + step]
+        try:
+            Gb = source(Xb)
+        except Exception as exc:  # the user's function failed: say so
+            raise ValueError(
+                f"{name} raised {type(exc).__name__} when called on an array of "
+                f"shape {Xb.shape}: {exc}"
+            ) from exc
+        if not hasattr(Gb, "shape"):
+            raise ValueError(
+                f"{name} must return a numpy array of shape {Xb.shape}; it "
+                f"returned a {type(Gb).__name__}."
+            )
+        if tuple(Gb.shape) != Xb.shape:
+            raise ValueError(
+                f"{name} must return an array of shape {Xb.shape} (one gradient "
+                f"per row of X); it returned shape {tuple(Gb.shape)}."
+            )
+        blocks.append(np.asarray(Gb, dtype=np.float64))
+    G = np.concatenate(blocks, axis=0) if blocks else np.empty(X.shape)
+    return check_explanations(G, X, name=f"the output of {name}")
