@@ -369,6 +369,11 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             )
             out[isolated] = G[isolated]
         todo = todo[graph.degree[todo] > 0]
+        # a zero budget (eta_frac = 0, or a gradient equal to the mean) leaves
+        # only the gradient itself
+        zero = self.eta_frac_ * np.sum((G[todo] - self.gradient_mean_) ** 2, axis=1) == 0
+        out[todo[zero]] = G[todo[zero]]
+        todo = todo[~zero]
         if todo.size:
             out[todo] = self._solve_points(todo, graph, G, terms)
         return out
