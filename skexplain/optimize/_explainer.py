@@ -263,7 +263,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 f"{n_isolated} of {X.shape[0]} points have no neighbour within "
                 f"u={self.u}; they contribute nothing to the robustness loss.",
                 NoNeighborsWarning,
-                stacklevel=2,
+                stacklevel=3,  # fit is wrapped by sklearn's _fit_context
             )
 
         program = ExplanationProgram(
@@ -365,7 +365,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 f"{isolated.size} of {n} points have no training neighbour "
                 f"within u={self.u}; their explanation is their gradient.",
                 NoNeighborsWarning,
-                stacklevel=2,
+                stacklevel=3,  # transform is wrapped by sklearn's set_output
             )
             out[isolated] = G[isolated]
         todo = todo[graph.degree[todo] > 0]
@@ -421,7 +421,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 f"The solver returned 'optimal_inaccurate' for {n_bad} of "
                 f"{len(tasks)} new points.",
                 InaccurateSolutionWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return c + s * np.asarray(sol)
 
