@@ -403,3 +403,12 @@ def test_paper_function_gradients_used():
     f = get_test_function("sin_x3")
     X, G = make_paper_problem("sin_x3", 2)
     np.testing.assert_allclose(G, f.gradient(X))
+
+
+def test_transform_local_stability_duplicate_with_other_gradient(data):
+    X, G = data
+    est = OptimizedExplainer("local_stability", u=1.0).fit(X, G)
+    with pytest.raises(ValueError, match="coincides with a training point"):
+        est.transform(X[:1], grad_fn=G[:1] + 1.0)
+    np.testing.assert_array_equal(est.transform(X[:1], grad_fn=G[:1]),
+                                  est.explanations_[:1])

@@ -2,6 +2,7 @@
 
 import time
 import warnings
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -357,7 +358,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         else:
             matched = np.zeros(n, dtype=bool)
 
-        terms = self._point_terms(graph, G)
+        terms = self._point_terms(graph, matched)
         todo = np.flatnonzero(~matched)
         isolated = todo[graph.degree[todo] == 0]
         if isolated.size:
@@ -378,22 +379,23 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             out[todo] = self._solve_points(todo, graph, G, terms)
         return out
 
-    def _point_terms(self, graph, G):
-        """Edge weights of each new point's own robustness term."""
-        if self.robustness == "max_sensitivity":
-            return np.ones(graph.n_edges), "max", 1
-        if self.robustness == "local_stability":
-            zero = graph.dist <= 0
-            if zero.any():
-                i = int(graph.src[np.flatnonzero(zero)[0]])
+    def _point_terms(self, graph, matched):
+        """Each new point's own robustness term: the training loss's weights
+        (:func:`robustness_terms`) on the graph from new to training points."""
+        zero = graph.dist <= 0
+        if self.robustness == "local_stability" and zero.any():
+            bad = zero & ~matched[graph.src]
+            if bad.any():
+                i = int(graph.src[np.flatnonzero(bad)[0]])
                 raise ValueError(
                     f"Row {i} of X coincides with a training point but its "
                     "gradient differs from the one seen in fit: local_stability "
                     "divides by ||x - x_j|| = 0 and is undefined there."
                 )
-            return 1.0 / graph.dist, "max", 1
-        deg = np.maximum(graph.degree, 1).astype(np.float64)
-        return 1.0 / deg[graph.src], "sum", 2 if self.squared else 1
+            # only rows answered by their fitted explanation remain at distance 0
+            graph = replace(graph, dist=np.where(zero, 1.0, graph.dist))
+        t = robustness_terms(graph, self.robustness, squared=self.squared)
+        return t.weights, t.reduction, t.power
 
     def _solve_points(self, idx, graph, G, terms):
         weights, reduction, power = terms
