@@ -403,10 +403,12 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         H = (G - c) / s
         F = (self.explanations_ - c) / s
         radius = np.sqrt(self.eta_frac_ * np.sum((G - c) ** 2, axis=1)) / s
-        tasks = []
-        for i in idx:  # gather each point's own data (O(its neighbours))
-            sl = slice(graph.indptr[i], graph.indptr[i + 1])
-            tasks.append((H[i], radius[i], F[graph.dst[sl]], weights[sl]))
+        # each point's own data: its neighbours' explanations and weights,
+        # cut from the edge arrays at the CSR pointers
+        cuts = graph.indptr[1:-1]
+        nbr_E = np.split(F[graph.dst], cuts)
+        nbr_w = np.split(weights, cuts)
+        tasks = [(H[i], radius[i], nbr_E[i], nbr_w[i]) for i in idx]
         solver = select_solver(self.solver)
         n_chunks = min(len(tasks), _effective_jobs(self.n_jobs))
         bounds = np.linspace(0, len(tasks), n_chunks + 1).astype(int)

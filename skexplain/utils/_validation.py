@@ -121,6 +121,10 @@ def compute_gradients(source, X, *, batch_size=None, name="grad_fn"):
                 f"{name} must return an array of shape {Xb.shape} (one gradient "
                 f"per row of X); it returned shape {tuple(Gb.shape)}."
             )
-        blocks.append(np.asarray(Gb, dtype=np.float64))
+        if np.iscomplexobj(Gb):
+            raise ValueError(
+                f"{name} returned complex values; gradients must be real."
+            )
+        blocks.append(np.asarray(Gb))
     G = np.concatenate(blocks, axis=0) if blocks else np.empty(X.shape)
     return check_explanations(G, X, name=f"the output of {name}")
