@@ -11,6 +11,7 @@ __all__ = [
     "InaccurateSolutionWarning",
     "NoNeighborsWarning",
     "SolverFallbackWarning",
+    "FiniteDifferenceWarning",
 ]
 
 
@@ -51,3 +52,11 @@ class NoNeighborsWarning(UserWarning):
 
 class SolverFallbackWarning(UserWarning):
     """The requested solver is not usable here (e.g. MOSEK without licence)."""
+
+
+class FiniteDifferenceWarning(UserWarning):
+    """Exact input gradients are not available; finite differences are used.
+
+    Raised when an estimator that skexplain differentiates exactly turns out
+    to be a variant its exact formula does not reproduce.
+    """

@@ -1,0 +1,32 @@
+"""Classic attribution explainers as scikit-learn transformers.
+
+Every explainer is fitted with ``fit(X, model)`` (or a ``model`` given to
+the constructor) and returns an ``(n_samples, n_features)`` attribution
+array from ``transform(X)``. Gradient methods: :class:`Gradient`,
+:class:`GradientXInput`, :class:`IntegratedGradients`, :class:`SmoothGrad`,
+:class:`UniGrad`, :class:`KernelSmoothGrad`. Perturbation methods:
+:class:`CLIME`, :class:`LIME`, :class:`KernelSHAP`.
+"""
+
+from ._base import BaseExplainer
+from ._gradient import Gradient, GradientXInput, IntegratedGradients, integration_rule
+from ._shap import KernelSHAP, shapley_kernel_weight
+from ._smooth import KernelSmoothGrad, SmoothGrad, UniGrad, gaussian_factor
+from ._surrogate import CLIME, LIME, weighted_linear_fit
+
+__all__ = [
+    "BaseExplainer",
+    "CLIME",
+    "Gradient",
+    "GradientXInput",
+    "IntegratedGradients",
+    "KernelSHAP",
+    "KernelSmoothGrad",
+    "LIME",
+    "SmoothGrad",
+    "UniGrad",
+    "gaussian_factor",
+    "integration_rule",
+    "shapley_kernel_weight",
+    "weighted_linear_fit",
+]

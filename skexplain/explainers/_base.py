@@ -1,0 +1,158 @@
+"""The base class of every classic explainer."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..models import as_model
+from ..models._base import FD_STEP
+from ._noise import draw_seed, standard_normals, uniforms
+
+__all__ = ["BaseExplainer"]
+
+
+def _unwrap_frozen(model):
+    """scikit-learn's FrozenEstimator: explain the estimator it wraps."""
+    if type(model).__name__ == "FrozenEstimator" and hasattr(model, "estimator"):
+        return model.estimator
+    return model
+
+
+class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Shared behaviour of the attribution explainers.
+
+    ``fit(X, model)`` resolves the model (see :func:`skexplain.models.as_model`)
+    and learns what the method needs from ``X`` (a background set, feature
+    scales, a baseline); ``transform(X)`` returns one attribution per row and
+    feature, shape ``(n_samples, n_features)``.
+
+    Subclasses set ``_callable_as`` (how a bare callable is read:
+    ``"gradient"`` or ``"predict"``) and implement ``_explain(X, columns)``;
+    stochastic ones set ``_stochastic = True`` and get a seed drawn from
+    ``random_state`` at fit time, so that ``transform`` is a deterministic
+    function of each row (see :mod:`skexplain.explainers._noise`).
+
+    Parameters common to all explainers
+    -----------------------------------
+    model : estimator, callable, FunctionModel or None
+        The model to explain, unless one is passed to ``fit``. Note that
+        :func:`sklearn.base.clone` (used by GridSearchCV, cross_validate, ...)
+        returns an *unfitted* copy of an estimator parameter: pass the fitted
+        estimator to ``fit`` instead, or wrap it in
+        ``sklearn.frozen.FrozenEstimator`` or :func:`skexplain.models.as_model`.
+    target : None, "predicted", class label or int
+        Which output to explain: ``None`` for the only output (or the
+        positive class of a binary classifier); ``"predicted"`` for the
+        arg-max output at each explained row; a class label for classifiers;
+        an output column index otherwise.
+    output : {"auto", "predict", "proba", "decision"}
+        Which method of a scikit-learn estimator to explain.
+    batch_size : int
+        Largest number of input rows handed to the model in one call; caps
+        memory. Results do not depend on it.
+    """
+
+    _callable_as = "gradient"
+    _stochastic = False
+
+    _parameter_constraints: dict = {
+        "model": "no_validation",
+        "target": "no_validation",
+        "output": [StrOptions({"auto", "predict", "proba", "decision"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def _fit_extra(self, X):
+        """Hook: learn method-specific state from the training data."""
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, model=None):
+        """Resolve the model and learn what the method needs from ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training (reference) data.
+        model : estimator, callable, FunctionModel, or None
+            The model to explain; defaults to the ``model`` parameter. An
+            array given here (a ``y`` passed along by a Pipeline or a
+            model-selection tool) is ignored when the ``model`` parameter is
+            set.
+
+        Returns
+        -------
+        self
+        """
+        X = validate_data(self, X, dtype=np.float64)
+        if model is None or (
+            self.model is not None and isinstance(model, (np.ndarray, list, tuple))
+        ) or (self.model is not None and hasattr(model, "iloc")):
+            model = self.model
+        if isinstance(model, (np.ndarray, list, tuple)):
+            raise ValueError(
+                "fit's second argument is the model to explain (an estimator or a "
+                "callable); got an array. Pass the model to fit(X, model) or to "
+                "the constructor."
+            )
+        self.model_ = as_model(
+            _unwrap_frozen(model), callable_as=self._callable_as, output=self.output,
+            fd_step=FD_STEP,
+        )
+        if self._stochastic:
+            self.seed_ = draw_seed(self.random_state)
+        self._fit_extra(X)
+        # evaluate once so that a model that cannot handle X fails at fit
+        if X.shape[0]:
+            self.model_.resolve_target(self.target, X[:1], batch_size=self.batch_size)
+        return self
+
+    def transform(self, X):
+        """Attributions of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        attributions : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        columns = self.model_.resolve_target(self.target, X, batch_size=self.batch_size)
+        if X.shape[0] == 0:
+            return np.zeros((0, X.shape[1]))
+        return self._explain(X, columns)
+
+    def fit_transform(self, X, model=None):
+        """``fit(X, model).transform(X)``."""
+        return self.fit(X, model).transform(X)
+
+    # -- helpers for subclasses ---------------------------------------------
+    def _point_chunks(self, n, rows_per_point):
+        """Row ranges of points so that each chunk makes <= batch_size model rows."""
+        per = max(1, self.batch_size // max(rows_per_point, 1))
+        return [(a, min(a + per, n)) for a in range(0, n, per)]
+
+    def _uniforms(self, X, n_samples, n_features=None):
+        return uniforms(X, self.seed_, n_samples, n_features, shared=self.shared_noise)
+
+    def _normals(self, X, n_samples, n_features=None):
+        return standard_normals(X, self.seed_, n_samples, n_features, shared=self.shared_noise)
+
+    def _gradient(self, X, columns):
+        return self.model_.gradient(X, columns, batch_size=self.batch_size)
+
+    def _predict(self, X, columns):
+        return self.model_.predict(X, columns, batch_size=self.batch_size)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.requires_fit = True
+        tags.target_tags.required = False
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,240 @@
+"""The model interface every explainer talks to.
+
+A :class:`ModelAdapter` turns whatever the user passed (a callable, a fitted
+scikit-learn estimator, a torch module) into two batched numpy functions:
+
+* ``outputs(X)``: all outputs of the model, shape ``(n, k)``;
+* ``gradient(X, columns)``: the input gradient of output ``columns[i]`` at
+  row ``i``, shape ``(n, d)``.
+
+Both evaluate ``X`` in row blocks of at most ``batch_size`` points, so memory
+is capped whatever the number of perturbations an explainer needs, and check
+what the model returned (shape, finiteness) with errors that name ``model``.
+"""
+
+import numbers
+
+import numpy as np
+
+__all__ = ["ModelAdapter", "FD_STEP"]
+
+#: Default relative step of the central finite differences:
+#: ``h_i = FD_STEP * max(1, |x_i|)``; ``eps ** (1/3)`` balances truncation
+#: (O(h^2)) against rounding (O(eps / h)) error.
+FD_STEP = float(np.finfo(np.float64).eps ** (1.0 / 3.0))
+
+
+def _check_batch_size(batch_size):
+    if batch_size is None:
+        return None
+    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer or None; got {batch_size!r}.")
+    return int(batch_size)
+
+
+def _blocks(n, batch_size):
+    step = n if batch_size is None else batch_size
+    step = max(step, 1)
+    return [(s, min(s + step, n)) for s in range(0, n, step)] or [(0, 0)]
+
+
+class ModelAdapter:
+    """Batched outputs and input gradients of a model.
+
+    Subclasses implement ``_outputs(X) -> (n, k)`` and, when they know the
+    gradient exactly, ``_gradient(X, columns) -> (n, d)``. Without an exact
+    gradient the adapter uses central finite differences on ``_outputs``
+    (step ``h_i = fd_step * max(1, |x_i|)``).
+
+    Parameters
+    ----------
+    fd_step : float, default=FD_STEP
+        Relative finite-difference step, used only without exact gradients.
+
+    Attributes
+    ----------
+    exact_gradient : bool
+        Whether :meth:`gradient` is exact (True) or finite differences.
+    classes_ : ndarray or None
+        Class labels when the outputs are per class (used to map a ``target``
+        label to a column).
+    """
+
+    exact_gradient = False
+    classes_ = None
+
+    def __init__(self, fd_step=FD_STEP):
+        if not isinstance(fd_step, numbers.Real) or not fd_step > 0:
+            raise ValueError(f"fd_step must be a positive float; got {fd_step!r}.")
+        self.fd_step = float(fd_step)
+
+    # -- to implement -------------------------------------------------------
+    def _outputs(self, X):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _gradient(self, X, columns):
+        return self._fd_gradient(X, columns)
+
+    # -- finite differences -------------------------------------------------
+    def _fd_gradient(self, X, columns):
+        n, d = X.shape
+        h = self.fd_step * np.maximum(1.0, np.abs(X))          # (n, d)
+        eye = np.eye(d)
+        steps = h[:, :, None] * eye[None, :, :]                 # (n, d, d)
+        Xp = (X[:, None, :] + steps).reshape(n * d, d)
+        Xm = (X[:, None, :] - steps).reshape(n * d, d)
+        cols = np.repeat(columns, d)
+        fp = self._checked_outputs(Xp)[np.arange(n * d), cols]
+        fm = self._checked_outputs(Xm)[np.arange(n * d), cols]
+        # the actual step (x + h) - (x - h) as represented in floating point
+        actual = (Xp - Xm)[np.arange(n * d), np.tile(np.arange(d), n)]
+        return ((fp - fm) / actual).reshape(n, d)
+
+    # -- checked public interface -------------------------------------------
+    def _checked_outputs(self, X):
+        try:
+            out = self._outputs(X)
+        except Exception as exc:
+            raise ValueError(
+                f"model raised {type(exc).__name__} when evaluated on an array of "
+                f"shape {X.shape}: {exc}"
+            ) from exc
+        out = np.asarray(out)
+        if np.iscomplexobj(out):
+            raise ValueError("model returned complex outputs; outputs must be real.")
+        out = np.asarray(out, dtype=np.float64)
+        if out.ndim == 1:
+            out = out[:, None]
+        if out.ndim != 2 or out.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"model must return one output (or one row of outputs) per input "
+                f"row: evaluated on shape {X.shape} it returned shape {out.shape}."
+            )
+        if not np.all(np.isfinite(out)):
+            raise ValueError(
+                f"model returned NaN or infinite outputs on {int(np.sum(~np.isfinite(out).all(1)))} "
+                f"of {X.shape[0]} inputs."
+            )
+        return out
+
+    def outputs(self, X, *, batch_size=None):
+        """All outputs at ``X``: shape ``(n, n_outputs)``, evaluated in blocks."""
+        batch_size = _check_batch_size(batch_size)
+        X = np.asarray(X, dtype=np.float64)
+        parts = [self._checked_outputs(X[a:b]) for a, b in _blocks(X.shape[0], batch_size)]
+        return np.concatenate(parts, axis=0)
+
+    def predict(self, X, columns, *, batch_size=None):
+        """Output ``columns[i]`` at row ``i`` of ``X``: shape ``(n,)``."""
+        X = np.asarray(X, dtype=np.float64)
+        columns = self._broadcast_columns(columns, X.shape[0])
+        batch_size = _check_batch_size(batch_size)
+        parts = []
+        for a, b in _blocks(X.shape[0], batch_size):
+            out = self._checked_outputs(X[a:b])
+            self._check_columns(columns[a:b], out.shape[1])
+            parts.append(out[np.arange(b - a), columns[a:b]])
+        return np.concatenate(parts)
+
+    def gradient(self, X, columns, *, batch_size=None):
+        """Input gradient of output ``columns[i]`` at row ``i``: ``(n, d)``.
+
+        With finite differences each block of ``batch_size`` points costs
+        ``2 d`` model evaluations per point.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        columns = self._broadcast_columns(columns, X.shape[0])
+        batch_size = _check_batch_size(batch_size)
+        parts = []
+        for a, b in _blocks(X.shape[0], batch_size):
+            Xb = X[a:b]
+            try:
+                G = self._gradient(Xb, columns[a:b])
+            except ValueError:
+                raise
+            except Exception as exc:
+                raise ValueError(
+                    f"model's gradient raised {type(exc).__name__} when evaluated on "
+                    f"an array of shape {Xb.shape}: {exc}"
+                ) from exc
+            G = np.asarray(G)
+            if np.iscomplexobj(G):
+                raise ValueError("model's gradient returned complex values; gradients must be real.")
+            if G.shape != Xb.shape:
+                raise ValueError(
+                    f"model's gradient must return an array of shape {Xb.shape} (one "
+                    f"gradient per input row); it returned shape {G.shape}."
+                )
+            G = np.asarray(G, dtype=np.float64)
+            if not np.all(np.isfinite(G)):
+                raise ValueError("model's gradient returned NaN or infinite values.")
+            parts.append(G)
+        return np.concatenate(parts, axis=0)
+
+    # -- targets --------------------------------------------------------------
+    @staticmethod
+    def _broadcast_columns(columns, n):
+        columns = np.asarray(columns, dtype=np.intp)
+        if columns.ndim == 0:
+            columns = np.full(n, int(columns), dtype=np.intp)
+        if columns.shape != (n,):
+            raise ValueError(f"columns must be a scalar or have shape ({n},); got {columns.shape}.")
+        return columns
+
+    @staticmethod
+    def _check_columns(columns, k):
+        if columns.size and (columns.min() < 0 or columns.max() >= k):
+            raise ValueError(
+                f"target column {int(columns.max())} is out of range for a model with "
+                f"{k} output(s)."
+            )
+
+    def resolve_target(self, target, X, *, batch_size=None):
+        """Map the ``target`` parameter of an explainer to one column per row.
+
+        ``None``: the only output, or the positive class (the last column) of
+        a binary classifier; a model with more outputs needs a target.
+        ``"predicted"``: the arg-max output at each row of ``X`` (fixed for all
+        perturbations of that row). A class label (when the model has
+        ``classes_``) or an integer column index otherwise.
+        """
+        n = X.shape[0]
+        k = self.n_outputs(X, batch_size=batch_size)
+        if isinstance(target, str) and target == "predicted":
+            if n == 0:
+                return np.zeros(0, dtype=np.intp)
+            return np.argmax(self.outputs(X, batch_size=batch_size), axis=1).astype(np.intp)
+        if target is None:
+            if k == 1:
+                col = 0
+            elif k == 2 and self.classes_ is not None:
+                col = 1
+            else:
+                raise ValueError(
+                    f"target is required: the model has {k} outputs. Pass a class "
+                    "label, an output column index, or 'predicted'."
+                )
+            return np.full(n, col, dtype=np.intp)
+        if self.classes_ is not None:
+            matches = np.flatnonzero(np.asarray(self.classes_) == target)
+            if matches.size != 1:
+                raise ValueError(
+                    f"target={target!r} is not one of the model's classes "
+                    f"{list(np.asarray(self.classes_))}."
+                )
+            return np.full(n, int(matches[0]), dtype=np.intp)
+        if not isinstance(target, numbers.Integral) or isinstance(target, bool) or not 0 <= target < k:
+            raise ValueError(
+                f"target must be None, 'predicted' or an output column index in "
+                f"[0, {k}); got {target!r}."
+            )
+        return np.full(n, int(target), dtype=np.intp)
+
+    def n_outputs(self, X, *, batch_size=None):
+        """Number of output columns (evaluates the model on one row)."""
+        if getattr(self, "_n_outputs", None) is None:
+            X = np.asarray(X, dtype=np.float64)
+            if X.shape[0] == 0:
+                raise ValueError("cannot query the model's outputs on an empty X.")
+            self._n_outputs = self._checked_outputs(X[:1]).shape[1]
+        return self._n_outputs

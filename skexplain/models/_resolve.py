@@ -1,0 +1,55 @@
+"""Turn whatever the user passed as ``model`` into a :class:`ModelAdapter`."""
+
+from sklearn.base import BaseEstimator
+
+from ._base import FD_STEP, ModelAdapter
+from ._function import FunctionModel
+from ._sklearn import sklearn_model
+from ._torch import TorchModel, is_torch_module
+
+__all__ = ["as_model"]
+
+
+def as_model(model, *, callable_as="predict", output="auto", fd_step=FD_STEP):
+    """Wrap ``model`` in a :class:`ModelAdapter`.
+
+    Parameters
+    ----------
+    model : ModelAdapter, estimator, torch module or callable
+        A fitted scikit-learn estimator (anything with ``predict``,
+        ``predict_proba`` or ``decision_function``), a ``torch.nn.Module``, a
+        :class:`FunctionModel`, or a bare callable.
+    callable_as : {"predict", "gradient"}, default="predict"
+        How to read a bare callable: as the model's prediction function or
+        as its gradient function. Gradient explainers pass ``"gradient"``.
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which output of a scikit-learn estimator to explain (see
+        :func:`~skexplain.models.sklearn_model`).
+    fd_step : float
+        Relative finite-difference step where no exact gradient is known.
+
+    Returns
+    -------
+    adapter : ModelAdapter
+    """
+    if isinstance(model, ModelAdapter):
+        return model
+    if model is None:
+        raise ValueError(
+            "model is required: pass a fitted scikit-learn estimator, a callable "
+            "or a FunctionModel, to the constructor or to fit(X, model)."
+        )
+    if is_torch_module(model):
+        return TorchModel(model, fd_step=fd_step)
+    if isinstance(model, BaseEstimator) or any(
+        hasattr(model, m) for m in ("predict", "predict_proba", "decision_function")
+    ):
+        return sklearn_model(model, output=output, fd_step=fd_step)
+    if callable(model):
+        if callable_as == "gradient":
+            return FunctionModel(gradient=model, fd_step=fd_step)
+        return FunctionModel(predict=model, fd_step=fd_step)
+    raise ValueError(
+        "model must be a fitted scikit-learn estimator, a torch module, a "
+        f"callable or a FunctionModel; got {type(model).__name__}."
+    )
