@@ -7,7 +7,10 @@ chosen trade-off between faithfulness and robustness.
 
 __version__ = "0.1.0.dev0"
 
-from . import datasets, metrics, neighbors  # noqa: E402
+from . import datasets, explainers, metrics, models, neighbors  # noqa: E402
 from .optimize import OptimizedExplainer  # noqa: E402
 
-__all__ = ["OptimizedExplainer", "datasets", "metrics", "neighbors", "__version__"]
+__all__ = [
+    "OptimizedExplainer", "datasets", "explainers", "metrics", "models", "neighbors",
+    "__version__",
+]

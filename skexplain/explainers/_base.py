@@ -21,6 +21,12 @@ def _unwrap_frozen(model):
     return model
 
 
+def _is_array_like(obj):
+    """Arrays, lists and data frames: a ``y``, not a model."""
+    return isinstance(obj, (np.ndarray, list, tuple)) or hasattr(obj, "__array__") or hasattr(
+        obj, "iloc")
+
+
 class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Shared behaviour of the attribution explainers.
 
@@ -87,11 +93,9 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self
         """
         X = validate_data(self, X, dtype=np.float64)
-        if model is None or (
-            self.model is not None and isinstance(model, (np.ndarray, list, tuple))
-        ) or (self.model is not None and hasattr(model, "iloc")):
+        if model is None or (self.model is not None and _is_array_like(model)):
             model = self.model
-        if isinstance(model, (np.ndarray, list, tuple)):
+        if _is_array_like(model):
             raise ValueError(
                 "fit's second argument is the model to explain (an estimator or a "
                 "callable); got an array. Pass the model to fit(X, model) or to "
@@ -127,8 +131,17 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             return np.zeros((0, X.shape[1]))
         return self._explain(X, columns)
 
-    def fit_transform(self, X, model=None):
-        """``fit(X, model).transform(X)``."""
+    def fit_transform(self, X, model=None, **fit_params):
+        """``fit(X, model).transform(X)``.
+
+        A ``y=`` keyword (as model-selection tools pass) is read like the
+        second argument of :meth:`fit`.
+        """
+        if "y" in fit_params:
+            y = fit_params.pop("y")
+            model = y if model is None else model
+        if fit_params:
+            raise TypeError(f"fit_transform got unexpected arguments {sorted(fit_params)}.")
         return self.fit(X, model).transform(X)
 
     # -- helpers for subclasses ---------------------------------------------

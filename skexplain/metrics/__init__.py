@@ -1,11 +1,23 @@
 """Faithfulness, robustness and agreement metrics (numpy, vectorised).
 
+Losses of explanation arrays on a neighbour graph (max-sensitivity, local
+stability, average sensitivity, faithfulness to the gradient), a tie-aware
+agreement rate, and metrics that query an explainer or a model around each
+point (local Lipschitz estimate, neighbourhood robustness, marginal
+faithfulness).
+
 These functions are the single definition of each loss: the optimiser in
 :mod:`skexplain.optimize` builds its convex program from the same
 :func:`robustness_terms` and reports its losses with these functions.
 """
 
 from ._agreement import AgreementResult, agreement_rate
+from ._explainer import (
+    local_lipschitz_estimate,
+    marginal_contributions,
+    marginal_faithfulness,
+    neighbourhood_robustness,
+)
 from ._robustness import (
     ROBUSTNESS_METRICS,
     RobustnessTerms,
@@ -24,8 +36,12 @@ __all__ = [
     "agreement_rate",
     "average_sensitivity",
     "faithfulness_loss",
+    "local_lipschitz_estimate",
     "local_stability",
+    "marginal_contributions",
+    "marginal_faithfulness",
     "max_sensitivity",
+    "neighbourhood_robustness",
     "robustness_loss",
     "robustness_terms",
 ]
