@@ -49,7 +49,8 @@ class EstimatorModel(ModelAdapter):
         self._method = {
             "predict": "predict", "proba": "predict_proba", "decision": "decision_function",
         }[output]
-        if not hasattr(estimator, self._method):
+        if not hasattr(estimator, self._method) and not (
+                output == "decision" and self._own_decision):
             raise ValueError(
                 f"model {type(estimator).__name__} has no {self._method}; choose another "
                 f"output than {output!r}."
@@ -176,6 +177,8 @@ class _ExactModel(EstimatorModel):
 
 class _MLPModel(_ExactModel):
     """``MLPRegressor`` / ``MLPClassifier``: forward and backward passes."""
+
+    _own_decision = True
 
     def __init__(self, estimator, output, *, fd_step=FD_STEP):
         super().__init__(estimator, output, fd_step=fd_step)
