@@ -41,6 +41,8 @@ class EstimatorModel(ModelAdapter):
     ``z`` becomes the two columns ``[-z, z]`` so that each class has one).
     """
 
+    _own_decision = False  # adapters that compute a decision output themselves
+
     def __init__(self, estimator, output, *, fd_step=FD_STEP):
         super().__init__(fd_step=fd_step)
         self.estimator = estimator
