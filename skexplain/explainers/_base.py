@@ -110,7 +110,9 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self._fit_extra(X)
         # evaluate once so that a model that cannot handle X fails at fit
         if X.shape[0]:
-            self.model_.resolve_target(self.target, X[:1], batch_size=self.batch_size)
+            cols = self.model_.resolve_target(self.target, X[:1], batch_size=self.batch_size)
+            if self._callable_as == "gradient":
+                self.model_.gradient(X[:1], cols)
         return self
 
     def transform(self, X):
