@@ -49,10 +49,11 @@ def weighted_linear_fit(Z, y, weights=None, alpha=0.0, *, penalty="mean"):
     ybar = np.einsum("pk,pk->p", pin, y)
     Zc = Z - zbar[:, None, :]
     yc = y - ybar[:, None]
-    A = np.einsum("pk,pkd,pke->pde", pi, Zc, Zc)
+    ZcT = np.swapaxes(Zc * pi[:, :, None], 1, 2)                    # (p, d, S)
+    A = ZcT @ Zc                                                     # batched BLAS
     if alpha:
         A = A + alpha * np.eye(d)
-    rhs = np.einsum("pk,pkd,pk->pd", pi, Zc, yc)
+    rhs = (ZcT @ yc[:, :, None])[..., 0]
     try:
         return np.linalg.solve(A, rhs[..., None])[..., 0]
     except np.linalg.LinAlgError:  # a degenerate design: minimum-norm solution

@@ -15,6 +15,7 @@ from ..datasets import TEST_FUNCTIONS, make_paper_problem, valid_radii
 from ..exceptions import NoNeighborsWarning
 from ..metrics import ROBUSTNESS_METRICS, agreement_rate
 from ..optimize import OptimizedExplainer
+from ._table import format_table
 
 __all__ = ["run_agreement", "format_agreement_table"]
 
@@ -97,10 +98,4 @@ _COLUMNS = [
 
 def format_agreement_table(rows):
     """Format rows of :func:`run_agreement` as a Markdown table."""
-    head = "| " + " | ".join(h for _, h, _ in _COLUMNS) + " |"
-    sep = "|" + "|".join("---" for _ in _COLUMNS) + "|"
-    body = [
-        "| " + " | ".join(f.format(r[k]) for k, _, f in _COLUMNS) + " |"
-        for r in rows
-    ]
-    return "\n".join([head, sep, *body])
+    return format_table(rows, _COLUMNS)
