@@ -29,11 +29,14 @@ _M2 = np.uint64(0x94D049BB133111EB)
 
 
 def _mix(z):
-    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic)."""
+    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic, in place)."""
     with np.errstate(over="ignore"):
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+        z ^= z >> np.uint64(30)
+        z *= _M1
+        z ^= z >> np.uint64(27)
+        z *= _M2
+        z ^= z >> np.uint64(31)
+    return z
 
 
 def draw_seed(random_state):
@@ -47,6 +50,7 @@ def draw_seed(random_state):
 def _row_keys(X, seed, shared):
     X = np.ascontiguousarray(X, dtype=np.float64)
     key = _mix(np.full(X.shape[0], np.uint64(seed), dtype=np.uint64) + _GOLDEN)
+    key = key.copy()
     if shared:
         return key
     bits = (X + 0.0).view(np.uint64)  # + 0.0 maps -0.0 to 0.0
@@ -64,9 +68,14 @@ def uniforms(X, seed, n_samples, n_features=None, *, shared=False):
     counter = np.arange(1, n_samples * d + 1, dtype=np.uint64).reshape(n_samples, d)
     with np.errstate(over="ignore"):
         u = _mix(keys[:, None, None] + counter[None] * _GOLDEN)
-    return ((u >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 2 ** 53)
+    u >>= np.uint64(11)
+    out = u.astype(np.float64)
+    out += 0.5
+    out *= 1.0 / 2 ** 53
+    return out
 
 
 def standard_normals(X, seed, n_samples, n_features=None, *, shared=False):
     """N(0, 1) numbers of shape ``(n, n_samples, n_features)`` keyed by the rows."""
-    return ndtri(uniforms(X, seed, n_samples, n_features, shared=shared))
+    U = uniforms(X, seed, n_samples, n_features, shared=shared)
+    return ndtri(U, out=U)

@@ -58,6 +58,14 @@ def gaussian_factor(sigma, covariance, n_features):
     return V * np.sqrt(np.clip(w, 0.0, None)), C
 
 
+def _correlate(E, L):
+    """``E @ L.T`` for standard normals ``E``; element-wise when ``L`` is diagonal."""
+    if np.count_nonzero(L - np.diag(np.diag(L))) == 0:
+        E *= np.diag(L)
+        return E
+    return E @ L.T
+
+
 class _SampledGradient(BaseExplainer):
     """``phi(x) = mean_k grad f(x + z_k)``; subclasses define ``_noise``."""
 
@@ -154,7 +162,7 @@ class SmoothGrad(_SampledGradient):
         self._factor, self.covariance_ = gaussian_factor(self.sigma, self.covariance, X.shape[1])
 
     def _noise(self, X):
-        return self._normals(X, self.n_samples) @ self._factor.T
+        return _correlate(self._normals(X, self.n_samples), self._factor)
 
 
 class UniGrad(_SampledGradient):

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseExplainer
-from ._smooth import _COMMON_DOC, gaussian_factor
+from ._smooth import _COMMON_DOC, _correlate, gaussian_factor
 
 __all__ = ["CLIME", "LIME", "weighted_linear_fit"]
 
@@ -49,11 +49,11 @@ def weighted_linear_fit(Z, y, weights=None, alpha=0.0, *, penalty="mean"):
     ybar = np.einsum("pk,pk->p", pin, y)
     Zc = Z - zbar[:, None, :]
     yc = y - ybar[:, None]
-    ZcT = np.swapaxes(Zc * pi[:, :, None], 1, 2)                    # (p, d, S)
-    A = ZcT @ Zc                                                     # batched BLAS
+    Zw = Zc * pi[:, :, None]
+    A = np.einsum("pkd,pke->pde", Zw, Zc, optimize=True)  # BLAS; batched matmul is slower
     if alpha:
         A = A + alpha * np.eye(d)
-    rhs = (ZcT @ yc[:, :, None])[..., 0]
+    rhs = np.einsum("pkd,pk->pd", Zw, yc, optimize=True)
     try:
         return np.linalg.solve(A, rhs[..., None])[..., 0]
     except np.linalg.LinAlgError:  # a degenerate design: minimum-norm solution
@@ -143,7 +143,7 @@ class CLIME(BaseExplainer):
         self._factor, self.covariance_ = gaussian_factor(self.sigma, self.covariance, d)
 
     def _perturbations(self, X):
-        return self._normals(X, self.n_samples) @ self._factor.T
+        return _correlate(self._normals(X, self.n_samples), self._factor)
 
     def _explain(self, X, columns):
         S, d = self.n_samples, X.shape[1]

@@ -157,7 +157,8 @@ def neighbourhood_robustness(explainer, X, *, n_neighbors=10, variance=0.01, ord
 
 def _reference(reference, X):
     r = np.asarray(reference, dtype=np.float64)
-    r = np.broadcast_to(r, X.shape[1:]) if r.ndim <= 1 else r
+    if r.ndim == 0:
+        r = np.full(X.shape[1], float(r))
     if r.shape not in (X.shape, X.shape[1:]) or not np.all(np.isfinite(r)):
         raise ValueError(
             f"reference must be a finite scalar, an array of shape ({X.shape[1]},) or "
