@@ -68,6 +68,17 @@ def _neighbours(X, n_samples, scale, distribution, random_state):
     return X[:, None, :] + Z
 
 
+def _explain_around(explainer, X, n_samples, scale, distribution, random_state):
+    """Explanations of ``X`` and of random neighbours, in one call each."""
+    X = _check_X(X)
+    fn = _attribution_fn(explainer)
+    n, d = X.shape
+    Xs = _neighbours(X, n_samples, scale, distribution, random_state)
+    E = _explain(fn, X)
+    Es = _explain(fn, Xs.reshape(-1, d)).reshape(n, n_samples, d)
+    return X, Xs, E, Es
+
+
 def local_lipschitz_estimate(explainer, X, *, n_samples=50, sigma=0.1, distribution="gaussian",
                              random_state=None, per_point=False):
     """Local Lipschitz estimate ``max_i ||phi(x) - phi(x_i)|| / ||x - x_i||``.
@@ -105,12 +116,7 @@ def local_lipschitz_estimate(explainer, X, *, n_samples=50, sigma=0.1, distribut
     >>> round(local_lipschitz_estimate(phi, np.zeros((2, 2)), random_state=0), 9)
     3.0
     """
-    X = _check_X(X)
-    fn = _attribution_fn(explainer)
-    n, d = X.shape
-    Xs = _neighbours(X, n_samples, sigma, distribution, random_state)
-    E = _explain(fn, X)
-    Es = _explain(fn, Xs.reshape(-1, d)).reshape(n, n_samples, d)
+    X, Xs, E, Es = _explain_around(explainer, X, n_samples, sigma, distribution, random_state)
     num = np.linalg.norm(Es - E[:, None, :], axis=2)
     den = np.linalg.norm(Xs - X[:, None, :], axis=2)
     L = np.max(num / den, axis=1)
@@ -145,12 +151,8 @@ def neighbourhood_robustness(explainer, X, *, n_neighbors=10, variance=0.01, ord
     >>> neighbourhood_robustness(lambda X: np.ones_like(X), np.zeros((3, 2)))
     0.0
     """
-    X = _check_X(X)
-    fn = _attribution_fn(explainer)
-    n, d = X.shape
-    Xs = _neighbours(X, n_neighbors, np.sqrt(variance), "gaussian", random_state)
-    E = _explain(fn, X)
-    Es = _explain(fn, Xs.reshape(-1, d)).reshape(n, n_neighbors, d)
+    X, _, E, Es = _explain_around(explainer, X, n_neighbors, np.sqrt(variance), "gaussian",
+                                  random_state)
     R = np.max(np.linalg.norm(Es - E[:, None, :], ord=ord, axis=2), axis=1)
     return R if per_point else float(R.mean())
 
