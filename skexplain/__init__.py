@@ -8,9 +8,9 @@ chosen trade-off between faithfulness and robustness.
 __version__ = "0.1.0.dev0"
 
 from . import datasets, explainers, metrics, models, neighbors  # noqa: E402
-from .optimize import OptimizedExplainer  # noqa: E402
+from .optimize import OptimizedExplainer, explanation_path  # noqa: E402
 
 __all__ = [
-    "OptimizedExplainer", "datasets", "explainers", "metrics", "models", "neighbors",
+    "OptimizedExplainer", "explanation_path", "datasets", "explainers", "metrics", "models", "neighbors",
     "__version__",
 ]

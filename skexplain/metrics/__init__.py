@@ -12,6 +12,13 @@ These functions are the single definition of each loss: the optimiser in
 """
 
 from ._agreement import AgreementResult, agreement_rate
+from ._scorer import (
+    SCORERS,
+    get_explanation_scorer,
+    get_explanation_scorer_names,
+    make_explanation_scorer,
+    make_tradeoff_scorer,
+)
 from ._explainer import (
     local_lipschitz_estimate,
     marginal_contributions,
@@ -31,13 +38,18 @@ from ._robustness import (
 
 __all__ = [
     "ROBUSTNESS_METRICS",
+    "SCORERS",
     "AgreementResult",
     "RobustnessTerms",
     "agreement_rate",
     "average_sensitivity",
     "faithfulness_loss",
+    "get_explanation_scorer",
+    "get_explanation_scorer_names",
     "local_lipschitz_estimate",
     "local_stability",
+    "make_explanation_scorer",
+    "make_tradeoff_scorer",
     "marginal_contributions",
     "marginal_faithfulness",
     "max_sensitivity",

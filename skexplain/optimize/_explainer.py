@@ -40,6 +40,36 @@ def _solve_point_chunk(tasks, reduction, power, solver, options):
     return out, n_inaccurate
 
 
+def neighbour_graph(X, u, *, stacklevel=2):
+    """Neighbour index and radius graph of the training points, checked.
+
+    Raises if no pair lies within ``u``; warns (:class:`NoNeighborsWarning`)
+    with the number of isolated points.
+
+    Returns
+    -------
+    nn : NearestNeighbors, graph : NeighborGraph, n_isolated : int
+    """
+    nn = NearestNeighbors().fit(X)
+    graph = radius_neighbor_graph(X, u, nn=nn)
+    if graph.n_edges == 0:
+        d1 = nn.kneighbors(n_neighbors=1, return_distance=True)[0]
+        raise ValueError(
+            f"No pair of points lies within u={u}: every robustness "
+            "loss would be zero. Use a radius of at least the smallest "
+            f"nearest-neighbour distance, {float(d1.min()):.6g}."
+        )
+    n_isolated = int(graph.isolated.sum())
+    if n_isolated:
+        warnings.warn(
+            f"{n_isolated} of {X.shape[0]} points have no neighbour within "
+            f"u={u}; they contribute nothing to the robustness loss.",
+            NoNeighborsWarning,
+            stacklevel=stacklevel,
+        )
+    return nn, graph, n_isolated
+
+
 class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Explanations that minimise a robustness loss under a faithfulness budget.
 
@@ -249,23 +279,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         source, name = self._gradient_source(y, grad_fn)
         G = compute_gradients(source, X, batch_size=self.batch_size, name=name)
 
-        nn = NearestNeighbors().fit(X)
-        graph = radius_neighbor_graph(X, self.u, nn=nn)
-        if graph.n_edges == 0:
-            d1 = nn.kneighbors(n_neighbors=1, return_distance=True)[0]
-            raise ValueError(
-                f"No pair of points lies within u={self.u}: every robustness "
-                "loss would be zero. Use a radius of at least the smallest "
-                f"nearest-neighbour distance, {float(d1.min()):.6g}."
-            )
-        n_isolated = int(graph.isolated.sum())
-        if n_isolated:
-            warnings.warn(
-                f"{n_isolated} of {X.shape[0]} points have no neighbour within "
-                f"u={self.u}; they contribute nothing to the robustness loss.",
-                NoNeighborsWarning,
-                stacklevel=3,  # fit is wrapped by sklearn's _fit_context
-            )
+        nn, graph, n_isolated = neighbour_graph(X, self.u, stacklevel=4)
 
         program = ExplanationProgram(
             G, graph, self.robustness, faithfulness=self.faithfulness,

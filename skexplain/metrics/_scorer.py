@@ -1,0 +1,247 @@
+"""Every metric as a scikit-learn scorer: ``scorer(estimator, X, y=None)``.
+
+A scorer explains the ``X`` it is handed with the fitted estimator's
+``transform`` (out of sample for :class:`~skexplain.OptimizedExplainer`),
+then evaluates a metric; higher is better, so losses are negated
+(``neg_...``). Gradients, where a metric needs them, come from
+
+1. the ``y`` handed to the scorer when it is an ``(n, d)`` array (a gradient
+   array sliced by the CV splits), else
+2. the scorer's own ``grad_fn`` (``make_explanation_scorer(..., grad_fn=f)``),
+   else
+3. the estimator's ``grad_fn_`` (the callable seen at fit) or, for the
+   classic explainers, the gradient of their fitted model.
+
+Per-point metrics are *averaged* over the scored points so that folds of
+different sizes are comparable. The neighbourhood radius ``u`` of the
+robustness losses defaults to the estimator's ``u``; fix it in the scorer
+(``make_explanation_scorer("max_sensitivity", u=1.0)``) when ``u`` itself is
+searched, so that all candidates are judged by the same loss.
+"""
+
+import numpy as np
+from sklearn.utils import check_array
+
+from ._explainer import local_lipschitz_estimate, marginal_faithfulness, neighbourhood_robustness
+from ._robustness import ROBUSTNESS_METRICS, faithfulness_loss, robustness_loss
+
+__all__ = [
+    "SCORERS",
+    "get_explanation_scorer",
+    "get_explanation_scorer_names",
+    "make_explanation_scorer",
+    "make_tradeoff_scorer",
+]
+
+
+def _final(estimator):
+    """The last step of a Pipeline, else the estimator itself."""
+    steps = getattr(estimator, "steps", None)
+    return steps[-1][1] if steps else estimator
+
+
+def _model_input(estimator, X):
+    """``X`` as the final step sees it (after a Pipeline's transformers)."""
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        for _, step in steps[:-1]:
+            if step is not None and step != "passthrough":
+                X = step.transform(X)
+    return np.asarray(X, dtype=np.float64)
+
+
+def _gradients(estimator, X, y, grad_fn):
+    if y is not None and not callable(y):
+        G = np.asarray(y, dtype=np.float64)
+        if G.shape == X.shape:
+            return G
+    final = _final(estimator)
+    fn = grad_fn if grad_fn is not None else getattr(final, "grad_fn_", None)
+    if fn is not None and callable(fn):
+        return np.asarray(fn(X), dtype=np.float64)
+    model = getattr(final, "model_", None)
+    if model is not None:
+        cols = model.resolve_target(getattr(final, "target", None), X)
+        return model.gradient(X, cols)
+    raise ValueError(
+        "this scorer needs the model's gradients at X: pass an (n, d) gradient "
+        "array as y, give the scorer a grad_fn, or fit the estimator with a "
+        "gradient callable."
+    )
+
+
+def _takes_gradients(final):
+    import inspect
+
+    try:
+        return "grad_fn" in inspect.signature(final.transform).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _radius(estimator, params):
+    u = params.get("u", getattr(_final(estimator), "u", None))
+    if u is None:
+        raise ValueError("robustness scorers need a radius: make_explanation_scorer(..., u=...).")
+    return u
+
+
+def _evaluate(metric, estimator, X, y, grad_fn, params):
+    """Mean per-point value of ``metric`` (a loss: lower is better, except
+    marginal_faithfulness)."""
+    Xm = _model_input(estimator, X)
+    final = _final(estimator)
+    G = None
+    if _takes_gradients(final):  # OptimizedExplainer: new points need their gradients
+        G = _gradients(estimator, Xm, y, grad_fn)
+        E = np.asarray(final.transform(Xm, grad_fn=G), dtype=np.float64)
+    else:
+        E = np.asarray(estimator.transform(X), dtype=np.float64)
+    if metric == "faithfulness_loss":
+        G = _gradients(estimator, Xm, y, grad_fn) if G is None else G
+        return float(np.mean(faithfulness_loss(G, E, per_point=True)))
+    if metric in ROBUSTNESS_METRICS:
+        vals = robustness_loss(metric, Xm, E, u=_radius(estimator, params),
+                               squared=params.get("squared", getattr(
+                                   _final(estimator), "squared", False)), per_point=True)
+        return float(np.mean(vals))
+    kw = {k: v for k, v in params.items() if k not in ("u", "squared")}
+    if metric == "local_lipschitz":
+        return local_lipschitz_estimate(final, Xm, **kw)
+    if metric == "neighbourhood_robustness":
+        return neighbourhood_robustness(final, Xm, **kw)
+    if metric in ("marginal_faithfulness", "marginal_distance"):
+        model = getattr(final, "model_", None)
+        if model is None:
+            raise ValueError(f"{metric} needs an explainer fitted with a model (model_).")
+        sim = "inverse" if metric == "marginal_faithfulness" else "distance"
+        return marginal_faithfulness(model, Xm, E, similarity=sim,
+                                     target=getattr(final, "target", None), **kw)
+    raise ValueError(f"unknown metric {metric!r}; choose from {sorted(_SIGNS)}.")
+
+
+_SIGNS = {
+    "faithfulness_loss": -1, "max_sensitivity": -1, "local_stability": -1,
+    "average_sensitivity": -1, "local_lipschitz": -1, "neighbourhood_robustness": -1,
+    "marginal_distance": -1, "marginal_faithfulness": 1,
+}
+
+
+class _ExplanationScorer:
+    """Callable ``(estimator, X, y=None) -> float``, higher is better."""
+
+    def __init__(self, metric, sign, grad_fn, params):
+        self.metric, self.sign, self.grad_fn, self.params = metric, sign, grad_fn, params
+
+    def __call__(self, estimator, X, y=None, **kwargs):
+        X = check_array(X, dtype=np.float64)
+        return self.sign * _evaluate(self.metric, estimator, X, y, self.grad_fn, self.params)
+
+    def __repr__(self):
+        args = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        neg = "neg_" if self.sign < 0 else ""
+        return f"make_explanation_scorer({neg + self.metric!r}{args})"
+
+
+def make_explanation_scorer(metric, *, grad_fn=None, **metric_params):
+    """A scorer for one metric (any name of :data:`SCORERS`, with or without ``neg_``).
+
+    Parameters
+    ----------
+    metric : str
+        ``"faithfulness_loss"``, ``"max_sensitivity"``, ``"local_stability"``,
+        ``"average_sensitivity"``, ``"local_lipschitz"``,
+        ``"neighbourhood_robustness"``, ``"marginal_faithfulness"`` or
+        ``"marginal_distance"``. Losses are negated.
+    grad_fn : callable, optional
+        Gradient function used when the scorer's ``y`` is not a gradient array.
+    **metric_params
+        Passed to the metric (``u``, ``squared``, ``n_samples``, ``sigma``,
+        ``random_state``, ``reference``, ...).
+
+    Returns
+    -------
+    scorer : callable ``(estimator, X, y=None) -> float``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.explainers import Gradient
+    >>> scorer = make_explanation_scorer("max_sensitivity", u=1.5)
+    >>> X = np.array([[0.0], [1.0], [3.0]])
+    >>> g = Gradient(lambda X: 2 * X).fit(X)    # explanations 0, 2, 6
+    >>> scorer(g, X)                            # -(2 + 2 + 0) / 3
+    -1.3333333333333333
+    """
+    name = metric[4:] if metric.startswith("neg_") else metric
+    if name not in _SIGNS:
+        raise ValueError(f"unknown metric {metric!r}; choose from {get_explanation_scorer_names()}.")
+    return _ExplanationScorer(name, _SIGNS[name], grad_fn, metric_params)
+
+
+class _TradeoffScorer:
+    def __init__(self, robustness, max_faithfulness, weight, grad_fn, params):
+        self.robustness, self.max_faithfulness = robustness, max_faithfulness
+        self.weight, self.grad_fn, self.params = weight, grad_fn, params
+
+    def __call__(self, estimator, X, y=None, **kwargs):
+        X = check_array(X, dtype=np.float64)
+        r = _evaluate(self.robustness, estimator, X, y, self.grad_fn, self.params)
+        f = _evaluate("faithfulness_loss", estimator, X, y, self.grad_fn, self.params)
+        if self.max_faithfulness is not None:
+            return -r if f <= self.max_faithfulness else -np.inf
+        return -(r + self.weight * f)
+
+
+def make_tradeoff_scorer(robustness="max_sensitivity", *, max_faithfulness=None, weight=None,
+                         grad_fn=None, **metric_params):
+    """Select by robustness *and* faithfulness.
+
+    Either ``max_faithfulness``: the score is minus the mean robustness loss
+    if the mean per-point faithfulness loss is at most ``max_faithfulness``,
+    else ``-inf`` (robustness subject to a faithfulness target); or
+    ``weight``: minus ``robustness + weight * faithfulness`` (a weighted
+    combination). Exactly one must be given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.explainers import Gradient
+    >>> X = np.array([[0.0], [1.0]])
+    >>> g = Gradient(lambda X: 2 * X).fit(X)    # exact: faithfulness loss 0
+    >>> make_tradeoff_scorer(max_faithfulness=0.0, u=1.5)(g, X, 2 * X)
+    -2.0
+    """
+    if (max_faithfulness is None) == (weight is None):
+        raise ValueError("give exactly one of max_faithfulness and weight.")
+    name = robustness[4:] if robustness.startswith("neg_") else robustness
+    if name not in _SIGNS or name in ("faithfulness_loss", "marginal_faithfulness",
+                                      "marginal_distance"):
+        raise ValueError(f"robustness must be a robustness loss; got {robustness!r}.")
+    return _TradeoffScorer(name, max_faithfulness, weight, grad_fn, metric_params)
+
+
+SCORERS = {
+    ("neg_" if sign < 0 else "") + name: make_explanation_scorer(name)
+    for name, sign in _SIGNS.items()
+}
+
+
+def get_explanation_scorer_names():
+    """Names accepted by :func:`get_explanation_scorer`."""
+    return sorted(SCORERS)
+
+
+def get_explanation_scorer(name):
+    """The registered scorer called ``name`` (e.g. ``"neg_max_sensitivity"``).
+
+    Examples
+    --------
+    >>> get_explanation_scorer("neg_max_sensitivity")
+    make_explanation_scorer('neg_max_sensitivity')
+    """
+    if callable(name):
+        return name
+    if name not in SCORERS:
+        raise ValueError(f"unknown scorer {name!r}; choose from {get_explanation_scorer_names()}.")
+    return SCORERS[name]
