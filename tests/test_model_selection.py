@@ -38,10 +38,10 @@ def test_scorers_match_the_metrics_on_hand_checked_values():
     np.testing.assert_allclose(E, opt.explanations_)
     s_f = get_explanation_scorer("neg_faithfulness_loss")(opt, X, G)
     assert s_f == pytest.approx(-faithfulness_loss(G, E) / len(X))
-    s_r = make_explanation_scorer("max_sensitivity", u=0.7)(opt, X)
+    s_r = make_explanation_scorer("max_sensitivity", u=0.7)(opt, X, G)
     assert s_r == pytest.approx(-max_sensitivity(X, E, u=0.7) / len(X))
     # default radius: the estimator's
-    assert get_explanation_scorer("neg_max_sensitivity")(opt, X) == pytest.approx(
+    assert get_explanation_scorer("neg_max_sensitivity")(opt, X, G) == pytest.approx(
         -max_sensitivity(X, E, u=1.0) / len(X))
     # gradients from the estimator's grad_fn when y is not given
     opt2 = OptimizedExplainer(u=1.0, eta_frac=0.3).fit(X, grad_fn=grad_fn)
