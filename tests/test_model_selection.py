@@ -156,3 +156,13 @@ def test_explanation_path_pareto_mask_and_errors():
         explanation_path(X, G, [-0.1], u=1.0)
     with pytest.raises(ValueError, match="No pair of points"):
         explanation_path(X, G, [0.1], u=1e-6)
+
+
+def test_transductive_single_split_scores_the_fitted_explanations():
+    idx = np.arange(len(X))
+    gs = GridSearchCV(OptimizedExplainer(u=1.0), {"eta_frac": [0.1, 0.4]},
+                      scoring=make_explanation_scorer("max_sensitivity", u=1.0),
+                      cv=[(idx, idx)]).fit(X, G)
+    for frac, score in zip([0.1, 0.4], gs.cv_results_["mean_test_score"]):
+        opt = OptimizedExplainer(u=1.0, eta_frac=frac).fit(X, G)
+        assert score == pytest.approx(-opt.robustness_loss_ / len(X), rel=1e-9)
