@@ -166,3 +166,13 @@ def test_transductive_single_split_scores_the_fitted_explanations():
     for frac, score in zip([0.1, 0.4], gs.cv_results_["mean_test_score"]):
         opt = OptimizedExplainer(u=1.0, eta_frac=frac).fit(X, G)
         assert score == pytest.approx(-opt.robustness_loss_ / len(X), rel=1e-9)
+
+
+def test_explanation_path_does_not_depend_on_n_jobs():
+    fracs = [0.0, 0.05, 0.2, 0.5, 1.0]
+    one = explanation_path(X, G, fracs, u=1.0, n_jobs=1)
+    for n_jobs in (2, -1):
+        other = explanation_path(X, G, fracs, u=1.0, n_jobs=n_jobs)
+        np.testing.assert_array_equal(other.explanations, one.explanations)
+        np.testing.assert_array_equal(other.robustness_loss, one.robustness_loss)
+    assert one.status == ["optimal"] * 5

@@ -5,7 +5,9 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.utils import check_array
+from sklearn.utils.parallel import Parallel, delayed
 
 from ..exceptions import InaccurateSolutionWarning
 from ..metrics._robustness import evaluate_terms, faithfulness_loss, robustness_terms
@@ -15,6 +17,8 @@ from ._program import ExplanationProgram
 from ._solvers import select_solver
 
 __all__ = ["ExplanationPath", "explanation_path"]
+
+_CHUNK = 5  # budgets per program build (and per parallel task)
 
 
 @dataclass
@@ -35,7 +39,8 @@ class ExplanationPath:
     solve_time : ndarray of shape (k,)
         Solver time of each budget (0 for the closed forms at 0 and >= 1).
     build_time : float
-        Time to build the neighbour graph and the parametrised program.
+        Time to compute the gradients and the neighbour graph (each worker
+        then builds the parametrised program once for its budgets).
     total_time : float
     """
 
@@ -73,9 +78,25 @@ class ExplanationPath:
         return ax
 
 
+def _solve_budgets(spec, fracs):
+    """Worker: build the program once and solve it for each budget in ``fracs``."""
+    G, graph, robustness, faithfulness, squared, solver, options = spec
+    program = ExplanationProgram(G, graph, robustness, faithfulness=faithfulness,
+                                 squared=squared)
+    Es, status, times = [], [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InaccurateSolutionWarning)
+        for frac in fracs:
+            E, st, stats = program.solve(float(frac), solver, options)
+            Es.append(E)
+            status.append(st)
+            times.append(stats["solve_time"])
+    return Es, status, times, program.max_faithfulness_loss
+
+
 def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity", u=2.0,
                      faithfulness="global", squared=False, solver="auto", solver_options=None,
-                     batch_size=None):
+                     batch_size=None, n_jobs=None):
     """Optimised explanations for each budget, building the program once.
 
     The neighbour graph and the parametrised (DPP) cvxpy problem are built
@@ -94,6 +115,11 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
         log-spaced from 1e-3 to 1 (20 in all).
     robustness, u, faithfulness, squared, solver, solver_options, batch_size
         As in :class:`~skexplain.OptimizedExplainer`.
+    n_jobs : int or None, default=None
+        Workers (joblib, ``sklearn.utils.parallel``): the budgets are split
+        in contiguous chunks of 5, and each task builds the program once for
+        its chunk. The chunks do not depend on ``n_jobs``, so neither do the
+        results (to the last bit).
 
     Returns
     -------
@@ -115,27 +141,28 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
         raise ValueError("eta_fracs must be a non-empty array of finite values >= 0.")
     G = compute_gradients(grad_fn, X, batch_size=batch_size, name="grad_fn")
     _, graph, _ = neighbour_graph(X, u, stacklevel=3)
-    program = ExplanationProgram(G, graph, robustness, faithfulness=faithfulness,
-                                 squared=squared)
     terms = robustness_terms(graph, robustness, squared=squared)
     slv = select_solver(solver)
     build = time.perf_counter() - t0
-    Es, f_loss, r_loss, status, times = [], [], [], [], []
-    n_inaccurate = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InaccurateSolutionWarning)
-        for frac in fracs:
-            E, st, stats = program.solve(float(frac), slv, solver_options)
-            n_inaccurate += st != "optimal"
-            Es.append(E)
-            f_loss.append(faithfulness_loss(G, E))
-            r_loss.append(float(evaluate_terms(terms, graph, E).sum()))
-            status.append(st)
-            times.append(stats["solve_time"])
+    # Fixed chunks of budgets, whatever n_jobs: the solver reuses its state
+    # from one solve to the next within a program, so the chunking (not the
+    # number of workers) fixes the results to the last bit.
+    chunks = np.array_split(np.arange(fracs.size), -(-fracs.size // _CHUNK))
+    n_workers = max(1, min(effective_n_jobs(n_jobs), len(chunks)))
+    spec = (G, graph, robustness, faithfulness, squared, slv, solver_options)
+    parts = Parallel(n_jobs=n_workers)(
+        delayed(_solve_budgets)(spec, fracs[c]) for c in chunks
+    )
+    Es = [E for part in parts for E in part[0]]
+    status = [st for part in parts for st in part[1]]
+    times = [t for part in parts for t in part[2]]
+    L = parts[0][3]
+    f_loss = [faithfulness_loss(G, E) for E in Es]
+    r_loss = [float(evaluate_terms(terms, graph, E).sum()) for E in Es]
+    n_inaccurate = sum(st != "optimal" for st in status)
     if n_inaccurate:
         warnings.warn(f"{n_inaccurate} of {fracs.size} budgets ended with an inaccurate "
                       "solver status.", InaccurateSolutionWarning, stacklevel=2)
-    L = program.max_faithfulness_loss
     return ExplanationPath(
         eta_fracs=fracs, explanations=np.stack(Es), faithfulness_loss=np.array(f_loss),
         robustness_loss=np.array(r_loss), eta=fracs * L, max_faithfulness_loss=L,
