@@ -11,6 +11,8 @@ All are vectorised over points and samples: the explainer (or model) is
 called once on the stacked perturbed points, in its own batches.
 """
 
+import numbers
+
 import numpy as np
 from sklearn.utils import check_array, check_random_state
 
@@ -55,6 +57,12 @@ def _check_X(X):
 
 def _neighbours(X, n_samples, scale, distribution, random_state):
     """``(n, n_samples, d)`` random points around each row of ``X``."""
+    if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+        raise ValueError(f"the number of neighbours must be a positive integer; got {n_samples!r}.")
+    if not np.isfinite(scale) or not scale > 0:
+        raise ValueError(
+            f"the neighbourhood scale (sigma, or variance) must be positive and finite; got {scale!r}."
+        )
     rng = check_random_state(random_state)
     n, d = X.shape
     Z = rng.standard_normal((n, n_samples, d))
@@ -151,6 +159,9 @@ def neighbourhood_robustness(explainer, X, *, n_neighbors=10, variance=0.01, ord
     >>> neighbourhood_robustness(lambda X: np.ones_like(X), np.zeros((3, 2)))
     0.0
     """
+    if not np.isfinite(variance) or not variance > 0:
+        raise ValueError(f"the neighbourhood scale (variance) must be positive and finite; "
+                         f"got {variance!r}.")
     X, _, E, Es = _explain_around(explainer, X, n_neighbors, np.sqrt(variance), "gaussian",
                                   random_state)
     R = np.max(np.linalg.norm(Es - E[:, None, :], ord=ord, axis=2), axis=1)
