@@ -200,17 +200,21 @@ def test_transform_new_points_budget_and_robustness(metric, data):
         assert own(En[i]) <= own(Gn[i]) + 1e-6
 
 
-def test_transform_is_independent_per_point_and_of_n_jobs(data):
+@pytest.mark.parametrize("metric", METRICS)
+def test_transform_is_independent_per_point_and_of_n_jobs(metric, data):
+    # each point is a fresh solve (no solver state carried from the previous
+    # point): bit-identical whatever the rows around it or the workers
     X, G = data
-    est = OptimizedExplainer(u=1.0, grad_fn=lambda Z: np.cos(Z) * 3 + Z).fit(X)
-    Xn = np.random.default_rng(3).uniform(-1.0, 1.0, size=(10, 3))
+    est = OptimizedExplainer(metric, u=1.0, grad_fn=lambda Z: np.cos(Z) * 3 + Z).fit(X)
+    Xn = np.random.default_rng(3).uniform(-1.0, 1.0, size=(12, 3))
     full = est.transform(Xn)
     parts = np.vstack([est.transform(Xn[:4]), est.transform(Xn[4:])])
     rev = est.transform(Xn[::-1])[::-1]
     np.testing.assert_array_equal(full, parts)
     np.testing.assert_array_equal(full, rev)
-    est2 = OptimizedExplainer(u=1.0, n_jobs=2).fit(X, G)
-    np.testing.assert_array_equal(est2.transform(Xn, grad_fn=np.cos(Xn) * 3 + Xn), full)
+    for n_jobs in (2, -1):
+        est2 = OptimizedExplainer(metric, u=1.0, n_jobs=n_jobs).fit(X, G)
+        np.testing.assert_array_equal(est2.transform(Xn, grad_fn=np.cos(Xn) * 3 + Xn), full)
 
 
 def test_transform_of_training_points_returns_fit(data):

@@ -194,8 +194,10 @@ class PointProgramCache:
         min_e  reduce_j  w_j ||e - E_j||^p   s.t.  ||e - g|| <= r
 
     where ``reduce`` is ``max`` or ``sum``. One DPP problem is compiled per
-    neighbour count and re-solved with new parameter values, so the answer
-    for a point never depends on which other points are transformed with it.
+    neighbour count and re-solved with new parameter values; the solver is
+    started afresh each time (``warm_start=False``: Clarabel would otherwise
+    keep its state from the previous point), so the answer for a point never
+    depends on which other points are transformed with it, or in what order.
     """
 
     def __init__(self, reduction, power, solver, options=None):
@@ -235,5 +237,5 @@ class PointProgramCache:
         WEp.value = w[:, None] * EJ
         wp.value = w[:, None]
         gp.value, rp.value = g, float(r)
-        status = solve_problem(prob, self.solver, self.options)
+        status = solve_problem(prob, self.solver, {"warm_start": False, **(self.options or {})})
         return np.asarray(e.value, dtype=np.float64), status
