@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 from sklearn.neighbors import NearestNeighbors
 
 __all__ = ["NeighborGraph", "radius_neighbor_graph", "RADIUS_RTOL"]
@@ -57,6 +59,50 @@ class NeighborGraph:
     def isolated(self):
         """Boolean mask of query points without any neighbour."""
         return self.degree == 0
+
+    def components(self):
+        """Connected components of a graph of a point set with itself.
+
+        Returns
+        -------
+        n_components : int
+        labels : ndarray of int of shape (n_queries,)
+            Component of each point, numbered in the order of each
+            component's smallest point index.
+        """
+        A = sp.csr_matrix(
+            (np.ones(self.n_edges), self.dst, self.indptr),
+            shape=(self.n_queries, self.n_targets),
+        )
+        n, labels = connected_components(A, directed=False)
+        # renumber by first appearance so that the order is well defined
+        _, first = np.unique(labels, return_index=True)
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(n)
+        return int(n), rank[labels]
+
+    def subgraph(self, nodes):
+        """The graph restricted to ``nodes`` (sorted indices), renumbered.
+
+        ``nodes`` must be closed under the edges (a union of components):
+        an edge leaving it is an error.
+        """
+        nodes = np.asarray(nodes, dtype=np.int64)
+        remap = np.full(self.n_queries, -1, dtype=np.int64)
+        remap[nodes] = np.arange(nodes.size)
+        keep = remap[self.src] >= 0
+        dst = remap[self.dst[keep]]
+        if np.any(dst < 0) or np.any(np.diff(nodes) <= 0):
+            raise ValueError("nodes must be sorted, unique and closed under the edges.")
+        return NeighborGraph(
+            src=remap[self.src[keep]],
+            dst=dst,
+            dist=self.dist[keep],
+            indptr=np.concatenate([[0], np.cumsum(self.degree[nodes])]).astype(np.int64),
+            n_queries=int(nodes.size),
+            n_targets=int(nodes.size),
+            radius=self.radius,
+        )
 
     def undirected(self):
         """Each unordered pair once, as ``(lo, hi, edge_a, edge_b)``.

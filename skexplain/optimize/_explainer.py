@@ -21,7 +21,8 @@ from ..metrics._robustness import (
 )
 from ..neighbors import radius_neighbor_graph
 from ..utils import compute_gradients
-from ._program import ExplanationProgram, PointProgramCache
+from ._decompose import TransductiveProblem
+from ._program import PointProgramCache
 from ._solvers import SOLVERS, select_solver
 
 __all__ = ["OptimizedExplainer"]
@@ -63,7 +64,8 @@ def neighbour_graph(X, u, *, stacklevel=2):
     if n_isolated:
         warnings.warn(
             f"{n_isolated} of {X.shape[0]} points have no neighbour within "
-            f"u={u}; they contribute nothing to the robustness loss.",
+            f"u={u}; they contribute nothing to the robustness loss and "
+            "their explanation is their gradient.",
             NoNeighborsWarning,
             stacklevel=stacklevel,
         )
@@ -91,8 +93,9 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         The robustness loss to minimise.
     u : float, default=2.0
         Neighbourhood radius (Euclidean). A point without neighbours within
-        ``u`` contributes nothing (one :class:`NoNeighborsWarning` gives how
-        many there are); a radius with no pair of neighbours is an error.
+        ``u`` contributes nothing and is explained by its gradient (one
+        :class:`NoNeighborsWarning` gives how many there are); a radius with
+        no pair of neighbours is an error.
     eta_frac : float, default=0.2
         Faithfulness budget as a fraction of ``L_max``. ``0`` returns the
         gradients; ``>= 1`` makes the mean gradient feasible, which is then
@@ -123,8 +126,13 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     batch_size : int or None, default=None
         Evaluate a gradient callable on blocks of at most this many rows.
     n_jobs : int or None, default=None
-        Number of joblib workers for the independent per-point solves of
-        :meth:`transform`. Results do not depend on it.
+        Number of joblib workers (``sklearn.utils.parallel``; any joblib
+        backend, e.g. dask, see the README) for independent solves: in
+        ``fit`` the sub-problems of the neighbour graph's connected
+        components when the budget is pointwise (see Notes), in
+        :meth:`transform` the per-point problems. Only numpy arrays are sent
+        to the workers and each solve is single-threaded. Results do not
+        depend on it, to the last bit.
 
     Attributes
     ----------
@@ -168,6 +176,15 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
+    **Independent sub-problems.** A training point without neighbours has no
+    robustness term, so its explanation is its gradient (spending budget on
+    it could only hurt the others). With ``faithfulness="pointwise"`` the
+    connected components of the neighbour graph do not interact at all and
+    are solved as separate programs (small components grouped into blocks of
+    at least 2000 edges), in parallel with ``n_jobs``. The global budget
+    couples all components, so there the points with neighbours form one
+    program. ``solver_stats_["n_blocks"]`` gives the number of programs.
+
     **Out-of-sample explanations.** ``transform`` explains a new point ``x``
     with gradient ``g`` on its own: among its training neighbours ``J``
     within ``u`` (fitted explanations ``E_j``) it solves ::
@@ -281,7 +298,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         nn, graph, n_isolated = neighbour_graph(X, self.u, stacklevel=4)
 
-        program = ExplanationProgram(
+        program = TransductiveProblem(
             G, graph, self.robustness, faithfulness=self.faithfulness,
             squared=self.squared,
         )
@@ -291,7 +308,15 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         else:
             frac = float(self.eta_frac)
         solver = select_solver(self.solver)
-        E, status, stats = program.solve(frac, solver, self.solver_options)
+        E, status, stats = program.solve(frac, solver, self.solver_options,
+                                         n_jobs=self.n_jobs)
+        if status != "optimal":
+            warnings.warn(
+                f"The {solver} solver stopped with status '{status}': the "
+                "explanations may miss the optimum (they meet the faithfulness "
+                "budget exactly). Try solver='SCS' or 'CLARABEL' or another eta_frac.",
+                InaccurateSolutionWarning, stacklevel=3,
+            )
 
         terms = robustness_terms(graph, self.robustness, squared=self.squared)
         self.X_fit_ = X

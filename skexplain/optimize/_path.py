@@ -13,7 +13,7 @@ from ..exceptions import InaccurateSolutionWarning
 from ..metrics._robustness import evaluate_terms, faithfulness_loss, robustness_terms
 from ..utils import compute_gradients
 from ._explainer import neighbour_graph
-from ._program import ExplanationProgram
+from ._decompose import TransductiveProblem
 from ._solvers import select_solver
 
 __all__ = ["ExplanationPath", "explanation_path"]
@@ -81,13 +81,13 @@ class ExplanationPath:
 def _solve_budgets(spec, fracs):
     """Worker: build the program once and solve it for each budget in ``fracs``."""
     G, graph, robustness, faithfulness, squared, solver, options = spec
-    program = ExplanationProgram(G, graph, robustness, faithfulness=faithfulness,
-                                 squared=squared)
+    program = TransductiveProblem(G, graph, robustness, faithfulness=faithfulness,
+                                  squared=squared)
     Es, status, times = [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InaccurateSolutionWarning)
         for frac in fracs:
-            E, st, stats = program.solve(float(frac), solver, options)
+            E, st, stats = program.solve(float(frac), solver, options, n_jobs=1)
             Es.append(E)
             status.append(st)
             times.append(stats["solve_time"])

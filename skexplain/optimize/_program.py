@@ -75,6 +75,13 @@ class ExplanationProgram:
         for every ``n``.
     squared : bool
         Squared distance for average sensitivity.
+    center : ndarray of shape (n_features,), optional
+        The reference explanation of the budgets, default ``mean(G)``. A
+        sub-problem of a larger one (see :class:`TransductiveProblem`)
+        passes the whole problem's mean gradient.
+    max_loss : float, optional
+        ``L_max`` the global budget is a fraction of, default
+        ``sum_n ||G_n - center||^2`` over these points.
 
     Attributes
     ----------
@@ -86,17 +93,15 @@ class ExplanationProgram:
     """
 
     def __init__(self, gradients, graph, robustness, *, faithfulness="global",
-                 squared=False):
+                 squared=False, center=None, max_loss=None):
         G = np.asarray(gradients, dtype=np.float64)
         n, d = G.shape
-        self.center = G.mean(axis=0)
+        self.center = G.mean(axis=0) if center is None else np.asarray(center, dtype=np.float64)
         dev = G - self.center
         self.point_max_loss = np.einsum("ij,ij->i", dev, dev)
-        self.max_faithfulness_loss = float(self.point_max_loss.sum())
-        self.scale = (
-            np.sqrt(self.max_faithfulness_loss / n)
-            if self.max_faithfulness_loss > 0 else 1.0
-        )
+        self._own_loss = float(self.point_max_loss.sum())
+        self.max_faithfulness_loss = self._own_loss if max_loss is None else float(max_loss)
+        self.scale = np.sqrt(self._own_loss / n) if self._own_loss > 0 else 1.0
         self.gradients = G
         self.faithfulness = faithfulness
         H = dev / self.scale
@@ -122,14 +127,17 @@ class ExplanationProgram:
     def closed_form(self, eta_frac):
         """The solution when no solve is needed, else ``None``.
 
-        ``eta_frac == 0`` leaves only ``E = G``; ``eta_frac >= 1`` (or all
-        gradients equal) makes the mean gradient feasible, and a constant
-        explanation has zero robustness loss, the minimum.
+        ``eta_frac == 0`` (or all gradients equal to the center) leaves only
+        ``E = G``; ``eta_frac >= 1``, or a global budget that covers these
+        points' whole deviation from the center, makes the constant
+        ``center`` feasible, and a constant explanation has zero robustness
+        loss, the minimum.
         """
         n = self.gradients.shape[0]
-        if eta_frac == 0 or self.max_faithfulness_loss == 0:
+        if eta_frac == 0 or self._own_loss == 0:
             return self.gradients.copy()
-        if eta_frac >= 1:
+        if eta_frac >= 1 or (self.faithfulness == "global"
+                             and eta_frac * self.max_faithfulness_loss >= self._own_loss):
             return np.tile(self.center, (n, 1))
         return None
 
@@ -139,10 +147,9 @@ class ExplanationProgram:
         if E is not None:
             return E, "optimal", {"solver": "closed_form", "solve_time": 0.0,
                                   "compile_time": 0.0, "num_iters": 0}
-        n = self.gradients.shape[0]
         if self.faithfulness == "global":
-            # L_max / scale**2 == n in the rescaled coordinates
-            self.budget.value = float(eta_frac) * n
+            # (== eta_frac * n in the rescaled coordinates when max_loss is our own)
+            self.budget.value = float(eta_frac) * self.max_faithfulness_loss / self.scale ** 2
         else:
             self.budget.value = (
                 np.sqrt(eta_frac * self.point_max_loss[self._free]) / self.scale
