@@ -87,6 +87,16 @@ ALL = [
 ]
 
 
+@pytest.mark.parametrize("explainer", ALL + [GradientXInput(cubic_grad)],
+                         ids=lambda e: type(e).__name__)
+def test_results_do_not_depend_on_n_jobs(explainer):
+    X = RNG.normal(size=(23, 3))
+    ref = clone(explainer).fit(X).transform(X)
+    for n_jobs in (2, -1):
+        par = clone(explainer).set_params(n_jobs=n_jobs).fit(X).transform(X)
+        np.testing.assert_array_equal(par, ref)
+
+
 @pytest.mark.parametrize("explainer", ALL, ids=lambda e: type(e).__name__)
 def test_results_do_not_depend_on_batch_size_order_or_subset(explainer):
     full = clone(explainer).fit(X5).transform(X5)

@@ -3,8 +3,10 @@
 from numbers import Integral
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..models import as_model
@@ -59,6 +61,9 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     batch_size : int
         Largest number of input rows handed to the model in one call; caps
         memory. Results do not depend on it.
+    n_jobs : int or None
+        Joblib workers for ``transform`` (contiguous blocks of rows). Results
+        do not depend on it.
     """
 
     _callable_as = "gradient"
@@ -69,6 +74,7 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "target": "no_validation",
         "output": [StrOptions({"auto", "predict", "proba", "decision"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
     }
 
     def _fit_extra(self, X):
@@ -131,7 +137,15 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         columns = self.model_.resolve_target(self.target, X, batch_size=self.batch_size)
         if X.shape[0] == 0:
             return np.zeros((0, X.shape[1]))
-        return self._explain(X, columns)
+        n_workers = min(effective_n_jobs(self.n_jobs), X.shape[0])
+        if n_workers <= 1:
+            return self._explain(X, columns)
+        # every row's attribution is computed on its own (counter-based
+        # random numbers), so splitting the rows changes no bit of the result
+        parts = np.array_split(np.arange(X.shape[0]), n_workers)
+        return np.vstack(Parallel(n_jobs=self.n_jobs)(
+            delayed(self._explain)(X[p], columns[p]) for p in parts
+        ))
 
     def fit_transform(self, X, model=None, **fit_params):
         """``fit(X, model).transform(X)``.

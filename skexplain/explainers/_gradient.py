@@ -20,6 +20,11 @@ class Gradient(BaseExplainer):
     target : None, "predicted", class label or int, default=None
     output : {"auto", "predict", "proba", "decision"}, default="auto"
     batch_size : int, default=10000
+        Largest number of input rows handed to the model in one call.
+    n_jobs : int or None, default=None
+        Joblib workers for :meth:`transform`, each explaining a contiguous
+        block of rows (the model is sent to the workers, so it must pickle).
+        Results do not depend on it, nor on ``batch_size``.
 
     Attributes
     ----------
@@ -38,11 +43,13 @@ class Gradient(BaseExplainer):
            [4., 6.]])
     """
 
-    def __init__(self, model=None, *, target=None, output="auto", batch_size=10000):
+    def __init__(self, model=None, *, target=None, output="auto", batch_size=10000,
+                 n_jobs=None):
         self.model = model
         self.target = target
         self.output = output
         self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     def _explain(self, X, columns):
         return self._gradient(X, columns)
@@ -121,7 +128,7 @@ class IntegratedGradients(BaseExplainer):
     method : {"riemann_left", "riemann_right", "riemann_middle", \
             "riemann_trapezoid", "gauss_legendre"}, default="riemann_trapezoid"
         Quadrature rule, see :func:`integration_rule`.
-    target, output, batch_size
+    target, output, batch_size, n_jobs
         See :class:`Gradient`.
 
     Attributes
@@ -146,7 +153,7 @@ class IntegratedGradients(BaseExplainer):
     }
 
     def __init__(self, model=None, *, baseline=0.0, n_steps=50, method="riemann_trapezoid",
-                 target=None, output="auto", batch_size=10000):
+                 target=None, output="auto", batch_size=10000, n_jobs=None):
         self.model = model
         self.baseline = baseline
         self.n_steps = n_steps
@@ -154,6 +161,7 @@ class IntegratedGradients(BaseExplainer):
         self.target = target
         self.output = output
         self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     def _fit_extra(self, X):
         d = X.shape[1]

@@ -82,7 +82,7 @@ class KernelSHAP(BaseExplainer):
         Cap on the background drawn from the training data.
     random_state : int, RandomState instance or None, default=None
         Seeds coalition sampling and the background subsample.
-    target, output, batch_size
+    target, output, batch_size, n_jobs
         See :class:`~skexplain.explainers.Gradient`.
 
     Attributes
@@ -112,7 +112,7 @@ class KernelSHAP(BaseExplainer):
     }
 
     def __init__(self, model=None, *, background=None, n_samples="auto", max_background=100,
-                 random_state=None, target=None, output="auto", batch_size=10000):
+                 random_state=None, target=None, output="auto", batch_size=10000, n_jobs=None):
         self.model = model
         self.background = background
         self.n_samples = n_samples
@@ -121,6 +121,7 @@ class KernelSHAP(BaseExplainer):
         self.target = target
         self.output = output
         self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     def _fit_extra(self, X):
         rng = check_random_state(self.random_state)

@@ -99,7 +99,7 @@ _COMMON_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds the perturbations (the seed is drawn at ``fit``; ``transform``
         is then deterministic).
-    target, output, batch_size
+    target, output, batch_size, n_jobs
         See :class:`~skexplain.explainers.Gradient`.
 """
 
@@ -147,7 +147,7 @@ class SmoothGrad(_SampledGradient):
 
     def __init__(self, model=None, *, sigma=None, covariance=None, n_samples=50,
                  shared_noise=False, random_state=None, target=None, output="auto",
-                 batch_size=10000):
+                 batch_size=10000, n_jobs=None):
         self.model = model
         self.sigma = sigma
         self.covariance = covariance
@@ -157,6 +157,7 @@ class SmoothGrad(_SampledGradient):
         self.target = target
         self.output = output
         self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     def _fit_extra(self, X):
         self._factor, self.covariance_ = gaussian_factor(self.sigma, self.covariance, X.shape[1])
@@ -193,7 +194,7 @@ class UniGrad(_SampledGradient):
     }
 
     def __init__(self, model=None, *, radius=1.0, n_samples=50, shared_noise=False,
-                 random_state=None, target=None, output="auto", batch_size=10000):
+                 random_state=None, target=None, output="auto", batch_size=10000, n_jobs=None):
         self.model = model
         self.radius = radius
         self.n_samples = n_samples
@@ -202,6 +203,7 @@ class UniGrad(_SampledGradient):
         self.target = target
         self.output = output
         self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     def _fit_extra(self, X):
         r = np.asarray(self.radius, dtype=np.float64)
@@ -251,7 +253,7 @@ class KernelSmoothGrad(_SampledGradient):
     }
 
     def __init__(self, model=None, *, sampler=None, n_samples=50, shared_noise=False,
-                 random_state=None, target=None, output="auto", batch_size=10000):
+                 random_state=None, target=None, output="auto", batch_size=10000, n_jobs=None):
         self.model = model
         self.sampler = sampler
         self.n_samples = n_samples
@@ -260,6 +262,7 @@ class KernelSmoothGrad(_SampledGradient):
         self.target = target
         self.output = output
         self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     def _fit_extra(self, X):
         if self.sampler is None or not (callable(self.sampler) or hasattr(self.sampler, "ppf")):

@@ -121,7 +121,7 @@ class CLIME(BaseExplainer):
 
     def __init__(self, model=None, *, sigma=None, covariance=None, alpha=0.0, n_samples=100,
                  shared_noise=False, random_state=None, target=None, output="auto",
-                 batch_size=10000):
+                 batch_size=10000, n_jobs=None):
         self.model = model
         self.sigma = sigma
         self.covariance = covariance
@@ -132,6 +132,7 @@ class CLIME(BaseExplainer):
         self.target = target
         self.output = output
         self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     def _fit_extra(self, X):
         d = X.shape[1]
@@ -185,7 +186,7 @@ class LIME(BaseExplainer):
         ``s``; ``None`` uses the training standard deviation (1 where it is 0).
     n_samples : int, default=1000
         Perturbations (model evaluations) per point.
-    shared_noise, random_state, target, output, batch_size
+    shared_noise, random_state, target, output, batch_size, n_jobs
         As in :class:`CLIME`.
 
     Attributes
@@ -219,7 +220,7 @@ class LIME(BaseExplainer):
 
     def __init__(self, model=None, *, kernel_width=None, alpha=1.0, scale=None, n_samples=1000,
                  shared_noise=False, random_state=None, target=None, output="auto",
-                 batch_size=10000):
+                 batch_size=10000, n_jobs=None):
         self.model = model
         self.kernel_width = kernel_width
         self.alpha = alpha
@@ -230,6 +231,7 @@ class LIME(BaseExplainer):
         self.target = target
         self.output = output
         self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     def _fit_extra(self, X):
         d = X.shape[1]

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.utils import check_array
-from sklearn.utils.parallel import Parallel, delayed
 
 from ..exceptions import InaccurateSolutionWarning
 from ..metrics._robustness import evaluate_terms, faithfulness_loss, robustness_terms
 from ..utils import compute_gradients
+from ..utils._parallel import parallel_map
 from ._explainer import neighbour_graph
 from ._decompose import TransductiveProblem
 from ._solvers import select_solver
@@ -96,7 +96,7 @@ def _solve_budgets(spec, fracs):
 
 def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity", u=2.0,
                      faithfulness="global", squared=False, solver="auto", solver_options=None,
-                     batch_size=None, n_jobs=None):
+                     batch_size=None, n_jobs=None, verbose=0):
     """Optimised explanations for each budget, building the program once.
 
     The neighbour graph and the parametrised (DPP) cvxpy problem are built
@@ -120,6 +120,8 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
         in contiguous chunks of 5, and each task builds the program once for
         its chunk. The chunks do not depend on ``n_jobs``, so neither do the
         results (to the last bit).
+    verbose : int, default=0
+        ``> 0``: a tqdm progress bar over the chunks (extra ``progress``).
 
     Returns
     -------
@@ -150,9 +152,8 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
     chunks = np.array_split(np.arange(fracs.size), -(-fracs.size // _CHUNK))
     n_workers = max(1, min(effective_n_jobs(n_jobs), len(chunks)))
     spec = (G, graph, robustness, faithfulness, squared, slv, solver_options)
-    parts = Parallel(n_jobs=n_workers)(
-        delayed(_solve_budgets)(spec, fracs[c]) for c in chunks
-    )
+    parts = list(parallel_map(_solve_budgets, [(spec, fracs[c]) for c in chunks],
+                              n_jobs=n_workers, verbose=verbose, desc="explanation path"))
     Es = [E for part in parts for E in part[0]]
     status = [st for part in parts for st in part[1]]
     times = [t for part in parts for t in part[2]]

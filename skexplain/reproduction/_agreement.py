@@ -15,14 +15,39 @@ from ..datasets import TEST_FUNCTIONS, make_paper_problem, valid_radii
 from ..exceptions import NoNeighborsWarning
 from ..metrics import ROBUSTNESS_METRICS, agreement_rate
 from ..optimize import OptimizedExplainer
-from ._table import format_table
+from ._table import collect_rows, format_table
 
 __all__ = ["run_agreement", "format_agreement_table"]
 
 
+def _agreement_row(D, name, u, X, G, metrics, eta_frac, top_k, faithfulness, solver):
+    """Worker: one (D, function, u) row, all robustness losses."""
+    sets, fit_time, solve_time = [], 0.0, 0.0
+    for metric in metrics:
+        est = OptimizedExplainer(
+            robustness=metric, u=u, eta_frac=eta_frac,
+            faithfulness=faithfulness, solver=solver,
+        )
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NoNeighborsWarning)
+            sets.append(est.fit_transform(X, G))
+        fit_time += time.perf_counter() - t0
+        solve_time += est.solver_stats_["solve_time"]
+    res = agreement_rate(sets, top_k=top_k)
+    return {
+        "D": D, "function": name, "u": u, "N": X.shape[0],
+        "rate": res.rate, "n_tied": res.n_tied,
+        "rate_untied": res.rate_untied,
+        "rate_tolerant": res.rate_tolerant,
+        "fit_time": fit_time, "solve_time": solve_time,
+    }
+
+
 def run_agreement(dims=(2, 3, 4), functions=None, radii=None, *,
                   metrics=ROBUSTNESS_METRICS, eta_frac=0.2, top_k=1,
-                  faithfulness="global", solver="auto", progress=None):
+                  faithfulness="global", solver="auto", n_jobs=None, verbose=0,
+                  progress=None):
     """Compute the agreement-rate table.
 
     Parameters
@@ -44,8 +69,13 @@ def run_agreement(dims=(2, 3, 4), functions=None, radii=None, *,
         Faithfulness constraint of the optimiser.
     solver : str
         Solver for :class:`~skexplain.OptimizedExplainer`.
+    n_jobs : int or None, default=None
+        Joblib workers, one (D, function, u) row per task. The rows do not
+        depend on it (timings aside).
+    verbose : int, default=0
+        ``> 0``: a tqdm progress bar over the rows (extra ``progress``).
     progress : callable, optional
-        Called with each finished row (e.g. to print it).
+        Called with each finished row, in order (e.g. to print it).
 
     Returns
     -------
@@ -55,36 +85,14 @@ def run_agreement(dims=(2, 3, 4), functions=None, radii=None, *,
         ``fit_time`` (all fits of the row) and ``solve_time`` (solver only).
     """
     functions = list(TEST_FUNCTIONS) if functions is None else list(functions)
-    rows = []
+    tasks = []
     for D in dims:
         for name in functions:
             X, G = make_paper_problem(name, D)
             us = valid_radii(X) if radii is None else valid_radii(X, radii)
-            for u in us:
-                sets, fit_time, solve_time = [], 0.0, 0.0
-                for metric in metrics:
-                    est = OptimizedExplainer(
-                        robustness=metric, u=u, eta_frac=eta_frac,
-                        faithfulness=faithfulness, solver=solver,
-                    )
-                    t0 = time.perf_counter()
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", NoNeighborsWarning)
-                        sets.append(est.fit_transform(X, G))
-                    fit_time += time.perf_counter() - t0
-                    solve_time += est.solver_stats_["solve_time"]
-                res = agreement_rate(sets, top_k=top_k)
-                row = {
-                    "D": D, "function": name, "u": u, "N": X.shape[0],
-                    "rate": res.rate, "n_tied": res.n_tied,
-                    "rate_untied": res.rate_untied,
-                    "rate_tolerant": res.rate_tolerant,
-                    "fit_time": fit_time, "solve_time": solve_time,
-                }
-                rows.append(row)
-                if progress is not None:
-                    progress(row)
-    return rows
+            tasks += [(D, name, u, X, G, tuple(metrics), eta_frac, top_k, faithfulness, solver)
+                      for u in us]
+    return collect_rows(_agreement_row, tasks, n_jobs, verbose, "agreement", progress)
 
 
 _COLUMNS = [

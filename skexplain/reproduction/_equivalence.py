@@ -29,7 +29,7 @@ from ..datasets import StaircaseFunction, make_two_gaussians
 from ..explainers import CLIME, SmoothGrad
 from ..metrics import local_lipschitz_estimate, marginal_faithfulness, neighbourhood_robustness
 from ..models import FunctionModel
-from ._table import format_table
+from ._table import collect_rows, format_table
 
 __all__ = [
     "format_table",
@@ -70,7 +70,8 @@ def load_equivalence_problem(dataset, *, activation="tanh", random_state=0):
 
 def run_equivalence(datasets=DATASETS, sigma2s=(0.01, 0.1, 1.0), n_perturbations=N_PERTURBATIONS,
                     *, n_neighbors=10, neighbor_variance=0.01, max_points=None,
-                    activation="tanh", random_state=0, progress=None):
+                    activation="tanh", random_state=0, n_jobs=None, verbose=0,
+                    progress=None):
     """L1 gap between SmoothGrad and C-LIME, and their robustness, versus n.
 
     For each data set, noise variance ``sigma^2`` and number of
@@ -86,37 +87,41 @@ def run_equivalence(datasets=DATASETS, sigma2s=(0.01, 0.1, 1.0), n_perturbations
     C-LIME cannot fit ``d`` slopes and an intercept from ``n <= d``
     perturbations: its columns are NaN there (breast cancer: d = 30).
 
+    ``n_jobs`` runs the rows in joblib workers (results do not depend on
+    it, timings aside), ``verbose > 0`` shows a tqdm progress bar (extra
+    ``progress``) and ``progress`` is called with each finished row.
+
     Returns
     -------
     rows : list of dict
         Keys: dataset, accuracy, sigma2, n, l1_gap, robustness_sg,
         robustness_clime, seconds.
     """
-    rows = []
+    tasks = []
     for dataset in datasets:
         mlp, _, X_te, acc = load_equivalence_problem(dataset, activation=activation,
                                                      random_state=random_state)
         X = X_te if max_points is None else X_te[:max_points]
-        for sigma2 in sigma2s:
-            sigma = float(np.sqrt(sigma2))
-            for n in n_perturbations:
-                t0 = time.perf_counter()
-                kw = dict(n_neighbors=n_neighbors, variance=neighbor_variance,
-                          random_state=random_state)
-                sg = SmoothGrad(sigma=sigma, n_samples=n, random_state=random_state).fit(X, mlp)
-                row = dict(dataset=dataset, accuracy=acc, sigma2=sigma2, n=n, l1_gap=np.nan,
-                           robustness_sg=neighbourhood_robustness(sg, X, **kw),
-                           robustness_clime=np.nan)
-                if n > X.shape[1]:  # C-LIME needs more perturbations than features
-                    cl = CLIME(sigma=sigma, n_samples=n, random_state=random_state).fit(X, mlp)
-                    row["l1_gap"] = float(
-                        np.abs(sg.transform(X) - cl.transform(X)).sum(axis=1).mean())
-                    row["robustness_clime"] = neighbourhood_robustness(cl, X, **kw)
-                row["seconds"] = time.perf_counter() - t0
-                rows.append(row)
-                if progress is not None:
-                    progress(row)
-    return rows
+        tasks += [(dataset, acc, mlp, X, sigma2, n, n_neighbors, neighbor_variance, random_state)
+                  for sigma2 in sigma2s for n in n_perturbations]
+    return collect_rows(_equivalence_row, tasks, n_jobs, verbose, "equivalence", progress)
+
+
+def _equivalence_row(dataset, acc, mlp, X, sigma2, n, n_neighbors, neighbor_variance,
+                     random_state):
+    """Worker: one (data set, sigma^2, n) row of :func:`run_equivalence`."""
+    t0 = time.perf_counter()
+    sigma = float(np.sqrt(sigma2))
+    kw = dict(n_neighbors=n_neighbors, variance=neighbor_variance, random_state=random_state)
+    sg = SmoothGrad(sigma=sigma, n_samples=n, random_state=random_state).fit(X, mlp)
+    row = dict(dataset=dataset, accuracy=acc, sigma2=sigma2, n=n, l1_gap=np.nan,
+               robustness_sg=neighbourhood_robustness(sg, X, **kw), robustness_clime=np.nan)
+    if n > X.shape[1]:  # C-LIME needs more perturbations than features
+        cl = CLIME(sigma=sigma, n_samples=n, random_state=random_state).fit(X, mlp)
+        row["l1_gap"] = float(np.abs(sg.transform(X) - cl.transform(X)).sum(axis=1).mean())
+        row["robustness_clime"] = neighbourhood_robustness(cl, X, **kw)
+    row["seconds"] = time.perf_counter() - t0
+    return row
 
 
 def _inverse(dist):
@@ -126,7 +131,8 @@ def _inverse(dist):
 
 def run_tradeoff(sigmas=None, *, delta=1.0, n_samples=1000, lipschitz_radius=None,
                  lipschitz_samples=20, dataset="breast_cancer", max_points=50,
-                 activation="tanh", random_state=0, progress=None):
+                 activation="tanh", random_state=0, n_jobs=None, verbose=0,
+                 progress=None):
     """SmoothGrad's robustness and faithfulness over a grid of noise levels.
 
     Two settings: the staircase function at the paper's point
@@ -142,6 +148,10 @@ def run_tradeoff(sigmas=None, *, delta=1.0, n_samples=1000, lipschitz_radius=Non
     ``1 / ||phi - p||`` (the paper's F, dominated by the points where the
     distance is smallest) and the mean distance itself.
 
+    ``n_jobs`` runs the rows in joblib workers (results do not depend on
+    it, timings aside), ``verbose > 0`` shows a tqdm progress bar (extra
+    ``progress``) and ``progress`` is called with each finished row.
+
     Returns
     -------
     rows : list of dict
@@ -149,7 +159,6 @@ def run_tradeoff(sigmas=None, *, delta=1.0, n_samples=1000, lipschitz_radius=Non
         faithfulness, distance.
     """
     sigmas = np.logspace(-2, 1, 13) if sigmas is None else np.asarray(sigmas, dtype=float)
-    rows = []
     stair = StaircaseFunction(delta)
     model = FunctionModel(predict=stair, gradient=stair.gradient)
     x = stair.point()
@@ -159,22 +168,23 @@ def run_tradeoff(sigmas=None, *, delta=1.0, n_samples=1000, lipschitz_radius=Non
     settings = [("staircase", model, x, 0.5 * delta if lipschitz_radius is None
                  else lipschitz_radius),
                 (dataset, mlp, X, 0.1 if lipschitz_radius is None else lipschitz_radius)]
-    for name, m, P, radius in settings:
-        for s in sigmas:
-            sg = SmoothGrad(sigma=float(s), n_samples=n_samples, shared_noise=True,
-                            random_state=random_state).fit(P, m)
-            E = sg.transform(P)
-            dist = marginal_faithfulness(m, P, E, similarity="distance", per_point=True)
-            row = dict(setting=name, sigma=float(s),
-                       attribution=E[0].round(4).tolist() if name == "staircase" else None,
-                       local_lipschitz=local_lipschitz_estimate(
-                           sg, P, n_samples=lipschitz_samples, sigma=radius,
-                           random_state=random_state),
-                       faithfulness=float(np.mean(_inverse(dist))), distance=float(dist.mean()))
-            rows.append(row)
-            if progress is not None:
-                progress(row)
-    return rows
+    tasks = [(name, m, P, radius, float(sig), n_samples, lipschitz_samples, random_state)
+             for name, m, P, radius in settings for sig in sigmas]
+    return collect_rows(_tradeoff_row, tasks, n_jobs, verbose, "trade-off", progress)
+
+
+def _tradeoff_row(name, model, P, radius, sigma, n_samples, lipschitz_samples, random_state):
+    """Worker: one (setting, sigma) row of :func:`run_tradeoff`."""
+    sg = SmoothGrad(sigma=sigma, n_samples=n_samples, shared_noise=True,
+                    random_state=random_state).fit(P, model)
+    E = sg.transform(P)
+    dist = marginal_faithfulness(model, P, E, similarity="distance", per_point=True)
+    return dict(setting=name, sigma=sigma,
+                attribution=E[0].round(4).tolist() if name == "staircase" else None,
+                local_lipschitz=local_lipschitz_estimate(
+                    sg, P, n_samples=lipschitz_samples, sigma=radius,
+                    random_state=random_state),
+                faithfulness=float(np.mean(_inverse(dist))), distance=float(dist.mean()))
 
 
 EQUIVALENCE_COLUMNS = [
