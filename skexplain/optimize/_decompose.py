@@ -23,6 +23,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ..exceptions import InaccurateSolutionWarning
 from ._program import ExplanationProgram
+from ._solvers import worker_options
 
 __all__ = ["TransductiveProblem", "MIN_BLOCK_EDGES"]
 
@@ -41,7 +42,7 @@ def _solve_block(G, graph, spec, center, max_loss, frac, solver, options):
     program = _build(G, graph, spec, center, max_loss)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InaccurateSolutionWarning)
-        return program.solve(frac, solver, options)
+        return program.solve(frac, solver, worker_options(solver, options))
 
 
 class TransductiveProblem:
@@ -120,7 +121,8 @@ class TransductiveProblem:
         With ``n_jobs`` 1 (or a single block) the block programs are built
         once and kept, so the next call re-solves them without recompiling
         (the explanation path); otherwise each worker builds and solves one
-        block from its arrays.
+        block from its arrays. Either way the solver runs single-threaded
+        (:func:`worker_options`), so the results do not depend on ``n_jobs``.
         """
         closed = self.closed_form(eta_frac)
         if closed is not None:
@@ -133,7 +135,8 @@ class TransductiveProblem:
                 self._programs = [_build(*self._block_args(b)) for b in self.blocks]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", InaccurateSolutionWarning)
-                results = [p.solve(eta_frac, solver, options) for p in self._programs]
+                results = [p.solve(eta_frac, solver, worker_options(solver, options))
+                           for p in self._programs]
         else:
             results = Parallel(n_jobs=n_jobs)(
                 delayed(_solve_block)(*self._block_args(b), eta_frac, solver, options)

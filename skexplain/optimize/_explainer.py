@@ -23,14 +23,14 @@ from ..neighbors import radius_neighbor_graph
 from ..utils import compute_gradients
 from ._decompose import TransductiveProblem
 from ._program import PointProgramCache
-from ._solvers import SOLVERS, select_solver
+from ._solvers import SOLVERS, select_solver, worker_options
 
 __all__ = ["OptimizedExplainer"]
 
 
 def _solve_point_chunk(tasks, reduction, power, solver, options):
     """Worker: solve the out-of-sample problems of a chunk of points."""
-    cache = PointProgramCache(reduction, power, solver, options)
+    cache = PointProgramCache(reduction, power, solver, worker_options(solver, options))
     out, n_inaccurate = [], 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InaccurateSolutionWarning)

@@ -14,7 +14,7 @@ from ..utils import compute_gradients
 from ..utils._parallel import parallel_map
 from ._explainer import neighbour_graph
 from ._decompose import TransductiveProblem
-from ._solvers import select_solver
+from ._solvers import select_solver, worker_options
 
 __all__ = ["ExplanationPath", "explanation_path"]
 
@@ -87,7 +87,8 @@ def _solve_budgets(spec, fracs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InaccurateSolutionWarning)
         for frac in fracs:
-            E, st, stats = program.solve(float(frac), solver, options, n_jobs=1)
+            E, st, stats = program.solve(float(frac), solver, worker_options(solver, options),
+                                         n_jobs=1)
             Es.append(E)
             status.append(st)
             times.append(stats["solve_time"])

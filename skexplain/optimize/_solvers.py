@@ -7,7 +7,14 @@ import cvxpy as cp
 
 from ..exceptions import InaccurateSolutionWarning, SolverError, SolverFallbackWarning
 
-__all__ = ["DEFAULT_SOLVER_OPTIONS", "SOLVERS", "mosek_licensed", "select_solver", "solve_problem"]
+__all__ = [
+    "DEFAULT_SOLVER_OPTIONS",
+    "SOLVERS",
+    "mosek_licensed",
+    "select_solver",
+    "solve_problem",
+    "worker_options",
+]
 
 #: Solver names accepted by the ``solver`` parameter (case-insensitive).
 SOLVERS = ("auto", "CLARABEL", "SCS", "MOSEK")
@@ -18,6 +25,19 @@ SOLVERS = ("auto", "CLARABEL", "SCS", "MOSEK")
 #: than ``qdldl`` here (150 points, all pairs: 51 s vs 8 s); on the paper's
 #: grids the two are on par.
 DEFAULT_SOLVER_OPTIONS = {"CLARABEL": {"direct_solve_method": "qdldl"}}
+
+#: Options that keep a solver on one thread inside a parallel worker (the
+#: workers are the parallelism; threads inside them would oversubscribe).
+SINGLE_THREAD_OPTIONS = {
+    "CLARABEL": {"max_threads": 1},
+    "MOSEK": {"mosek_params": {"MSK_IPAR_NUM_THREADS": 1}},
+}
+
+
+def worker_options(solver, options):
+    """``options`` with the solver pinned to one thread, unless the user set it."""
+    return {**SINGLE_THREAD_OPTIONS.get(solver, {}), **(options or {})}
+
 
 _OK = {cp.OPTIMAL}
 _INACCURATE = {cp.OPTIMAL_INACCURATE}
