@@ -130,3 +130,12 @@ def test_classic_explainer_in_parallel_matches_clime_seed():
     np.testing.assert_array_equal(sg.transform(X), sg1.transform(X))
     cl = CLIME(lambda Z: np.sin(Z).sum(1), sigma=0.2, n_samples=15, random_state=3, n_jobs=2)
     assert cl.fit(X).transform(X).shape == X.shape
+
+
+def test_worker_options_pin_threads_unless_the_user_sets_them():
+    from skexplain.optimize._solvers import worker_options
+    assert worker_options("CLARABEL", None) == {"max_threads": 1}
+    assert worker_options("MOSEK", {})["mosek_params"] == {"MSK_IPAR_NUM_THREADS": 1}
+    assert worker_options("CLARABEL", {"max_threads": 4, "tol_gap_abs": 1e-9}) == {
+        "max_threads": 4, "tol_gap_abs": 1e-9}
+    assert worker_options("SCS", {"eps_abs": 1e-6}) == {"eps_abs": 1e-6}
