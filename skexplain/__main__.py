@@ -18,7 +18,7 @@ def _agreement(args):
     t0 = time.perf_counter()
     rows = run_agreement(
         dims=dims, eta_frac=args.eta_frac, solver=args.solver,
-        faithfulness=args.faithfulness,
+        faithfulness=args.faithfulness, n_jobs=args.n_jobs,
         progress=(lambda r: print(
             f"  D={r['D']} {r['function']:<13} u={r['u']:<4g} "
             f"agreement={r['rate']:.3f} ({r['fit_time']:.2f} s)", flush=True)),
@@ -42,9 +42,12 @@ def _equivalence(args):
     n_grid = (10, 100, 1000) if args.quick else (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
     s2 = (1.0,) if args.quick else (0.01, 0.1, 1.0)
     t0 = time.perf_counter()
-    rows = run_equivalence(sigma2s=s2, n_perturbations=n_grid, progress=lambda r: print(
-        f"  {r['dataset']:<13} sigma^2={r['sigma2']:<5g} n={r['n']:<5} "
-        f"gap={r['l1_gap']:.4f} ({r['seconds']:.1f} s)", flush=True))
+    def show(r):
+        print(f"  {r['dataset']:<13} sigma^2={r['sigma2']:<5g} n={r['n']:<5} "
+              f"gap={r['l1_gap']:.4f} ({r['seconds']:.1f} s)", flush=True)
+
+    rows = run_equivalence(sigma2s=s2, n_perturbations=n_grid, n_jobs=args.n_jobs,
+                           progress=show)
     print()
     print(format_table(rows, EQUIVALENCE_COLUMNS))
     print(f"\n{time.perf_counter() - t0:.1f} s")
@@ -58,7 +61,7 @@ def _tradeoff(args):
           "Fig. 1c): local Lipschitz and marginal faithfulness vs sigma.", flush=True)
     t0 = time.perf_counter()
     quick = dict(sigmas=[0.01, 0.1, 1.0, 10.0], max_points=10, n_samples=300)
-    rows = run_tradeoff(**(quick if args.quick else {}))
+    rows = run_tradeoff(**(quick if args.quick else {}), n_jobs=args.n_jobs)
     print(format_table(rows, TRADEOFF_COLUMNS))
     print(f"\n{time.perf_counter() - t0:.1f} s")
     return 0
@@ -82,6 +85,9 @@ def main(argv=None):
                      default="global", help="faithfulness constraint (default global)")
     rep.add_argument("--solver", default="auto",
                      help="auto, CLARABEL, SCS or MOSEK (default auto)")
+    rep.add_argument("--n-jobs", type=int, default=None,
+                     help="joblib workers for the rows of the table (default 1; -1: all "
+                          "cores); the results do not depend on it")
     rep.add_argument("--quick", action="store_true",
                      help="equivalence/tradeoff: a small grid (seconds, not minutes)")
     args = parser.parse_args(argv)
