@@ -78,6 +78,10 @@ def test_cli_quick_tradeoff(capsys):
     assert main(["reproduce", "tradeoff", "--quick"]) == 0
     out = capsys.readouterr().out
     assert "| staircase | 0.01 |" in out and "| breast_cancer | 10 |" in out
+    # the same table from two workers
+    assert main(["reproduce", "tradeoff", "--quick", "--n-jobs", "2"]) == 0
+    out2 = capsys.readouterr().out
+    assert out2.split("\n")[:-2] == out.split("\n")[:-2]  # all but the timing line
 
 
 @pytest.mark.slow
