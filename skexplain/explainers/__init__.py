@@ -5,11 +5,13 @@ the constructor) and returns an ``(n_samples, n_features)`` attribution
 array from ``transform(X)``. Gradient methods: :class:`Gradient`,
 :class:`GradientXInput`, :class:`IntegratedGradients`, :class:`SmoothGrad`,
 :class:`UniGrad`, :class:`KernelSmoothGrad`. Perturbation methods:
-:class:`CLIME`, :class:`LIME`, :class:`KernelSHAP`.
+:class:`CLIME`, :class:`LIME`, :class:`KernelSHAP`. Mask learning:
+:class:`RelEx`.
 """
 
 from ._base import BaseExplainer
 from ._gradient import Gradient, GradientXInput, IntegratedGradients, integration_rule
+from ._relex import RelEx
 from ._shap import KernelSHAP, shapley_kernel_weight
 from ._smooth import KernelSmoothGrad, SmoothGrad, UniGrad, gaussian_factor
 from ._surrogate import CLIME, LIME, weighted_linear_fit
@@ -23,6 +25,7 @@ __all__ = [
     "KernelSHAP",
     "KernelSmoothGrad",
     "LIME",
+    "RelEx",
     "SmoothGrad",
     "UniGrad",
     "gaussian_factor",

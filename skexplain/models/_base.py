@@ -230,6 +230,28 @@ class ModelAdapter:
             )
         return np.full(n, int(target), dtype=np.intp)
 
+    def label_columns(self, y, X, *, name="y", batch_size=None):
+        """One output column per row for the class labels ``y`` (or column
+        indices when the model has no ``classes_``)."""
+        y = np.asarray(y)
+        n = X.shape[0]
+        if y.shape != (n,):
+            raise ValueError(f"{name} must have shape ({n},), one label per row of X; "
+                             f"got shape {y.shape}.")
+        if self.classes_ is not None:
+            classes = np.asarray(self.classes_)
+            hit = y[:, None] == classes[None, :]
+            if not hit.any(axis=1).all():
+                bad = y[~hit.any(axis=1)][0]
+                raise ValueError(f"{name} contains {bad!r}, which is not one of the "
+                                 f"model's classes {classes.tolist()}.")
+            return np.argmax(hit, axis=1).astype(np.intp)
+        k = self.n_outputs(X, batch_size=batch_size)
+        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= k:
+            raise ValueError(f"{name} must hold output column indices in [0, {k}) for a "
+                             "model without classes_.")
+        return y.astype(np.intp)
+
     def n_outputs(self, X, *, batch_size=None):
         """Number of output columns (evaluates the model on one row)."""
         if getattr(self, "_n_outputs", None) is None:
