@@ -4,7 +4,8 @@ Losses of explanation arrays on a neighbour graph (max-sensitivity, local
 stability, average sensitivity, faithfulness to the gradient), a tie-aware
 agreement rate, and metrics that query an explainer or a model around each
 point (local Lipschitz estimate, neighbourhood robustness, marginal
-faithfulness).
+faithfulness), and the evaluation of saliency masks against a classifier
+(class retrieval, deletion/preservation, rank similarity).
 
 These functions are the single definition of each loss: the optimiser in
 :mod:`skexplain.optimize` builds its convex program from the same
@@ -25,6 +26,15 @@ from ._explainer import (
     marginal_faithfulness,
     neighbourhood_robustness,
 )
+from ._relevance import (
+    class_retrieval_rate,
+    deletion_auc,
+    normalize_saliency,
+    preservation_auc,
+    relevance_score,
+    spearman_similarity,
+    topk_intersection,
+)
 from ._robustness import (
     ROBUSTNESS_METRICS,
     RobustnessTerms,
@@ -43,6 +53,8 @@ __all__ = [
     "RobustnessTerms",
     "agreement_rate",
     "average_sensitivity",
+    "class_retrieval_rate",
+    "deletion_auc",
     "faithfulness_loss",
     "get_explanation_scorer",
     "get_explanation_scorer_names",
@@ -54,6 +66,11 @@ __all__ = [
     "marginal_faithfulness",
     "max_sensitivity",
     "neighbourhood_robustness",
+    "normalize_saliency",
+    "preservation_auc",
+    "relevance_score",
     "robustness_loss",
     "robustness_terms",
+    "spearman_similarity",
+    "topk_intersection",
 ]

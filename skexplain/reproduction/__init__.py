@@ -8,15 +8,31 @@ from ._equivalence import (
     run_equivalence,
     run_tradeoff,
 )
+from ._relex import (
+    RELEX_ATTACK_COLUMNS,
+    RELEX_CLEAN_COLUMNS,
+    RELEX_EPS,
+    explain_as_masks,
+    load_digits_problem,
+    relex_methods,
+    run_relex,
+)
 from ._table import format_table
 
 __all__ = [
     "EQUIVALENCE_COLUMNS",
+    "RELEX_ATTACK_COLUMNS",
+    "RELEX_CLEAN_COLUMNS",
+    "RELEX_EPS",
     "TRADEOFF_COLUMNS",
+    "explain_as_masks",
     "format_agreement_table",
     "format_table",
+    "load_digits_problem",
     "load_equivalence_problem",
+    "relex_methods",
     "run_agreement",
     "run_equivalence",
+    "run_relex",
     "run_tradeoff",
 ]
