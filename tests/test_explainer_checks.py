@@ -9,6 +9,7 @@ accept any number of features.
 import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skexplain.models import FunctionModel
 from skexplain.explainers import (
     CLIME,
     LIME,
@@ -17,6 +18,7 @@ from skexplain.explainers import (
     IntegratedGradients,
     KernelSHAP,
     KernelSmoothGrad,
+    RelEx,
     SmoothGrad,
     UniGrad,
 )
@@ -29,6 +31,16 @@ def smooth_predict(X):
 
 def smooth_gradient(X):
     return np.cos(X) + 0.2 * X
+
+
+def relex_proba(X):
+    """A probability in (0, 1): sigmoid(0.3 sum_d sin(x_d))."""
+    return 1.0 / (1.0 + np.exp(-0.3 * np.sin(X).sum(axis=1)))
+
+
+def relex_gradient(X):
+    p = relex_proba(X)
+    return (0.3 * p * (1 - p))[:, None] * np.cos(X)
 
 
 def logistic_sampler(U):
@@ -45,6 +57,7 @@ ESTIMATORS = [
     CLIME(smooth_predict, sigma=0.3, alpha=0.1, n_samples=16),
     LIME(smooth_predict, n_samples=16),
     KernelSHAP(smooth_predict, n_samples=32, max_background=5),
+    RelEx(FunctionModel(predict=relex_proba, gradient=relex_gradient), n_noise=4, n_iter=3),
 ]
 
 

@@ -20,6 +20,7 @@ from skexplain.explainers import (
     IntegratedGradients,
     KernelSHAP,
     KernelSmoothGrad,
+    RelEx,
     SmoothGrad,
     UniGrad,
     integration_rule,
@@ -87,7 +88,12 @@ ALL = [
 ]
 
 
-@pytest.mark.parametrize("explainer", ALL + [GradientXInput(cubic_grad)],
+def cubic_proba(X):
+    return 1.0 / (1.0 + np.exp(-cubic(X)))
+
+
+@pytest.mark.parametrize("explainer", ALL + [GradientXInput(cubic_grad), RelEx(
+    cubic_proba, n_noise=5, n_iter=4, random_state=1)],
                          ids=lambda e: type(e).__name__)
 def test_results_do_not_depend_on_n_jobs(explainer):
     X = RNG.normal(size=(23, 3))

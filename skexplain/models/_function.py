@@ -17,7 +17,9 @@ class FunctionModel(ModelAdapter):
         perturbation explainers (C-LIME, LIME, KernelSHAP) and by
         :func:`~skexplain.metrics.marginal_faithfulness`.
     gradient : callable or None
-        ``X (n, d) -> (n, d)``: the input gradient of the (single) output.
+        ``X (n, d) -> (n, d)``: the input gradient of the (single) output;
+        or ``X (n, d) -> (n, k, d)``: the Jacobian of ``k`` outputs (e.g. the
+        class probabilities), of which each row's target column is taken.
         Without it, gradients are central finite differences of ``predict``
         (step ``h_i = fd_step * max(1, |x_i|)``).
     fd_step : float, default=FD_STEP
@@ -57,6 +59,20 @@ class FunctionModel(ModelAdapter):
     def _gradient(self, X, columns):
         if self.gradient_fn is None:
             return self._fd_gradient(X, columns)
+        G = self.gradient_fn(X)
+        if np.ndim(G) == 3:
+            G = np.asarray(G)
+            n, k, d = G.shape
+            if n != X.shape[0] or d != X.shape[1]:
+                raise ValueError(
+                    f"model's gradient returned a Jacobian of shape {G.shape}; expected "
+                    f"({X.shape[0]}, n_outputs, {X.shape[1]})."
+                )
+            self._check_columns(columns, k)
+            return G[np.arange(n), columns]
         if X.shape[0] and np.any(columns != 0):
-            raise ValueError("a gradient callable has a single output; target must be None or 0.")
-        return self.gradient_fn(X)
+            raise ValueError(
+                "a gradient callable returning (n, d) has a single output; target must be "
+                "None or 0 (return an (n, k, d) Jacobian for several outputs)."
+            )
+        return G

@@ -1,5 +1,7 @@
 """Turn whatever the user passed as ``model`` into a :class:`ModelAdapter`."""
 
+import copy
+
 from sklearn.base import BaseEstimator
 
 from ._base import FD_STEP, ModelAdapter
@@ -33,7 +35,9 @@ def as_model(model, *, callable_as="predict", output="auto", fd_step=FD_STEP):
     adapter : ModelAdapter
     """
     if isinstance(model, ModelAdapter):
-        return model
+        # a shallow copy: the adapter caches facts (number of outputs) on
+        # itself, and an estimator's parameters must not change during fit
+        return copy.copy(model)
     if model is None:
         raise ValueError(
             "model is required: pass a fitted scikit-learn estimator, a callable "
