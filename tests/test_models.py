@@ -224,3 +224,19 @@ def test_torch_module_adapter():
     h = np.tanh(X @ W1.T + b1)
     exact = ((1 - h ** 2) * W2[1]) @ W1
     np.testing.assert_allclose(G, exact, rtol=1e-10)
+
+
+def test_value_and_gradient_equals_separate_calls():
+    from sklearn.neural_network import MLPClassifier
+    from skexplain.models import FunctionModel, as_model
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    mlp = MLPClassifier(hidden_layer_sizes=(6,), max_iter=300, random_state=0).fit(X, y)
+    cols = rng.integers(0, 3, size=60)
+    for model in (as_model(mlp), FunctionModel(predict=lambda Z: np.sin(Z).sum(1),
+                                               gradient=np.cos)):
+        c = cols if model.classes_ is not None else np.zeros(60, dtype=int)
+        v, g = model.value_and_gradient(X, c, batch_size=7)
+        np.testing.assert_allclose(v, model.predict(X, c), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(g, model.gradient(X, c), rtol=1e-13, atol=1e-15)

@@ -188,15 +188,19 @@ class RelEx(BaseExplainer):
         flat_cols = np.repeat(cols, S)
         A = (M[:, None, :] * Xi).reshape(n * S, d)
         B = ((1.0 - M)[:, None, :] * Xi).reshape(n * S, d)
-        p = self.model_.predict(A, flat_cols, batch_size=self.batch_size).reshape(n, S)
-        q = self.model_.predict(B, flat_cols, batch_size=self.batch_size).reshape(n, S)
+        AB = np.concatenate([A, B])
+        cols2 = np.concatenate([flat_cols, flat_cols])
+        if gradient:  # one model pass for values and gradients where possible
+            pq, gAB = self.model_.value_and_gradient(AB, cols2, batch_size=self.batch_size)
+        else:
+            pq = self.model_.predict(AB, cols2, batch_size=self.batch_size)
+        p, q = pq[:n * S].reshape(n, S), pq[n * S:].reshape(n, S)
         _check_probabilities(p, q)
         loss = (-np.log(p + LOG_EPS).mean(axis=1) + self.lambda_l1 * np.abs(M).sum(axis=1)
                 - self.lambda_bg * np.log(1.0 - q + LOG_EPS).mean(axis=1))
         if not gradient:
             return loss, None
-        gA = self.model_.gradient(A, flat_cols, batch_size=self.batch_size).reshape(n, S, d)
-        gB = self.model_.gradient(B, flat_cols, batch_size=self.batch_size).reshape(n, S, d)
+        gA, gB = gAB[:n * S].reshape(n, S, d), gAB[n * S:].reshape(n, S, d)
         wa = -1.0 / (S * (p + LOG_EPS))                      # d(-mean log p)/dp
         wb = self.lambda_bg / (S * (1.0 - q + LOG_EPS))      # d(-lambda mean log(1-q))/dq
         grad = (np.einsum("ns,nsd->nd", wa, gA * Xi)

@@ -99,6 +99,10 @@ class ModelAdapter:
                 f"model raised {type(exc).__name__} when evaluated on an array of "
                 f"shape {X.shape}: {exc}"
             ) from exc
+        return self._check_output_array(out, X)
+
+    @staticmethod
+    def _check_output_array(out, X):
         out = np.asarray(out)
         if np.iscomplexobj(out):
             raise ValueError("model returned complex outputs; outputs must be real.")
@@ -148,28 +152,56 @@ class ModelAdapter:
         parts = []
         for a, b in _blocks(X.shape[0], batch_size):
             Xb = X[a:b]
-            try:
-                G = self._gradient(Xb, columns[a:b])
-            except ValueError:
-                raise
-            except Exception as exc:
-                raise ValueError(
-                    f"model's gradient raised {type(exc).__name__} when evaluated on "
-                    f"an array of shape {Xb.shape}: {exc}"
-                ) from exc
-            G = np.asarray(G)
-            if np.iscomplexobj(G):
-                raise ValueError("model's gradient returned complex values; gradients must be real.")
-            if G.shape != Xb.shape:
-                raise ValueError(
-                    f"model's gradient must return an array of shape {Xb.shape} (one "
-                    f"gradient per input row); it returned shape {G.shape}."
-                )
-            G = np.asarray(G, dtype=np.float64)
-            if not np.all(np.isfinite(G)):
-                raise ValueError("model's gradient returned NaN or infinite values.")
-            parts.append(G)
+            parts.append(self._checked_gradient(lambda: self._gradient(Xb, columns[a:b]), Xb))
         return np.concatenate(parts, axis=0)
+
+    def value_and_gradient(self, X, columns, *, batch_size=None):
+        """``(predict(X, columns), gradient(X, columns))``, sharing the forward
+        pass where the adapter can (exact scikit-learn adapters)."""
+        X = np.asarray(X, dtype=np.float64)
+        columns = self._broadcast_columns(columns, X.shape[0])
+        batch_size = _check_batch_size(batch_size)
+        values, grads = [], []
+        for a, b in _blocks(X.shape[0], batch_size):
+            Xb, cb = X[a:b], columns[a:b]
+            pair = self._value_and_gradient(Xb, cb)
+            if pair is None:  # no shared pass: the two checked calls
+                values.append(self.predict(Xb, cb))
+                grads.append(self.gradient(Xb, cb))
+                continue
+            out, G = pair
+            out = self._check_output_array(out, Xb)
+            self._check_columns(cb, out.shape[1])
+            values.append(out[np.arange(b - a), cb])
+            grads.append(self._checked_gradient(lambda: G, Xb))
+        return np.concatenate(values), np.concatenate(grads, axis=0)
+
+    def _value_and_gradient(self, X, columns):
+        """Hook: ``(all outputs (n, k), gradient (n, d))`` in one pass, or None."""
+        return None
+
+    def _checked_gradient(self, compute, Xb):
+        try:
+            G = compute()
+        except ValueError:
+            raise
+        except Exception as exc:
+            raise ValueError(
+                f"model's gradient raised {type(exc).__name__} when evaluated on "
+                f"an array of shape {Xb.shape}: {exc}"
+            ) from exc
+        G = np.asarray(G)
+        if np.iscomplexobj(G):
+            raise ValueError("model's gradient returned complex values; gradients must be real.")
+        if G.shape != Xb.shape:
+            raise ValueError(
+                f"model's gradient must return an array of shape {Xb.shape} (one "
+                f"gradient per input row); it returned shape {G.shape}."
+            )
+        G = np.asarray(G, dtype=np.float64)
+        if not np.all(np.isfinite(G)):
+            raise ValueError("model's gradient returned NaN or infinite values.")
+        return G
 
     # -- targets --------------------------------------------------------------
     @staticmethod

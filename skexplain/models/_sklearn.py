@@ -154,6 +154,14 @@ class _ExactModel(EstimatorModel):
         z, cache = self._forward(X)
         return self._backward(cache, self._seed(z, columns))
 
+    def _value_and_gradient(self, X, columns):
+        if not self._verified:
+            self._verify(X)
+        if self._fallback:
+            return None
+        z, cache = self._forward(X)
+        return self._link(z), self._backward(cache, self._seed(z, columns))
+
     def _verify(self, X):
         """Compare the forward pass with the estimator's own output once."""
         Xc = X[:8]
