@@ -132,9 +132,7 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         attributions : ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self, "model_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        columns = self.model_.resolve_target(self.target, X, batch_size=self.batch_size)
+        X, columns = self._check_transform_input(X)
         if X.shape[0] == 0:
             return np.zeros((0, X.shape[1]))
         n_workers = min(effective_n_jobs(self.n_jobs), X.shape[0])
@@ -146,6 +144,13 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return np.vstack(Parallel(n_jobs=self.n_jobs)(
             delayed(self._explain)(X[p], columns[p]) for p in parts
         ))
+
+    def _check_transform_input(self, X):
+        """Fitted check, validated ``X`` and its target column per row."""
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        columns = self.model_.resolve_target(self.target, X, batch_size=self.batch_size)
+        return X, columns
 
     def fit_transform(self, X, model=None, **fit_params):
         """``fit(X, model).transform(X)``.

@@ -161,11 +161,7 @@ class RelEx(BaseExplainer):
             each point on the noisy batch of each iteration, before each
             step and (last column) at the returned mask.
         """
-        from sklearn.utils.validation import check_is_fitted, validate_data
-
-        check_is_fitted(self, "model_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        columns = self.model_.resolve_target(self.target, X, batch_size=self.batch_size)
+        X, columns = self._check_transform_input(X)
         return self._run(X, columns)
 
     def _explain(self, X, columns):
