@@ -152,5 +152,8 @@ class TransductiveProblem:
             "num_iters": max((r[2]["num_iters"] or 0) for r in results),
             "n_blocks": len(self.blocks),
         }
+        for key in ("gap", "primal_residual", "dual_residual"):  # first-order solver
+            if all(key in r[2] for r in results):
+                stats[key] = float(max(r[2][key] for r in results))
         bad = [s for s in statuses if s != "optimal"]
         return E, (bad[0] if bad else "optimal"), stats

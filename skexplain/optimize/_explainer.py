@@ -113,12 +113,19 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Only for ``average_sensitivity``: square the explanation distance as
         in the paper's Table 2. The default follows its appendix C.3
         (unsquared), as for the other two losses.
-    solver : {"auto", "CLARABEL", "SCS", "MOSEK"}, default="auto"
+    solver : {"auto", "CLARABEL", "SCS", "MOSEK", "PDHG"}, default="auto"
         ``"auto"`` uses MOSEK when it is installed *and* licensed, else
         CLARABEL. An unlicensed MOSEK falls back to CLARABEL with a
-        :class:`SolverFallbackWarning`.
+        :class:`SolverFallbackWarning`. ``"PDHG"``: the package's
+        first-order primal-dual solver for large problems (O(edges x d) per
+        iteration, no cvxpy compile); it stops at a relative primal-dual gap
+        ``tol`` (default 1e-4, which bounds the objective's relative
+        suboptimality) and warns when ``max_iter`` (default 20000) is hit;
+        ``solver_stats_`` then has ``num_iters``, ``gap`` and the residuals.
+        ``transform``'s small per-point problems use the ``"auto"`` solver.
     solver_options : dict or None, default=None
-        Extra keyword arguments passed to the solver through cvxpy.
+        Extra keyword arguments passed to the solver through cvxpy (for
+        ``"PDHG"``: ``tol``, ``max_iter``, ``check_every``).
     grad_fn : callable or None, default=None
         Gradient function ``X -> (n, d)`` used when ``fit``/``transform`` are
         not given gradients. Must be picklable (a module-level function) for
@@ -310,7 +317,15 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         solver = select_solver(self.solver)
         E, status, stats = program.solve(frac, solver, self.solver_options,
                                          n_jobs=self.n_jobs)
-        if status != "optimal":
+        if status != "optimal" and solver == "PDHG":
+            warnings.warn(
+                f"The PDHG solver hit max_iter ({stats['num_iters']} iterations) before "
+                f"its relative gap reached tol (gap {stats.get('gap', float('nan')):.2e}): "
+                "the explanations meet the budget exactly but may miss the optimum. "
+                "Raise solver_options['max_iter'] or use solver='CLARABEL'.",
+                InaccurateSolutionWarning, stacklevel=3,
+            )
+        elif status != "optimal":
             warnings.warn(
                 f"The {solver} solver stopped with status '{status}': the "
                 "explanations may miss the optimum (they meet the faithfulness "
@@ -449,11 +464,14 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         nbr_w = np.split(weights, cuts)
         tasks = [(H[i], radius[i], nbr_E[i], nbr_w[i]) for i in idx]
         solver = select_solver(self.solver)
+        options = self.solver_options
+        if solver == "PDHG":  # the tiny per-point problems go to the conic default
+            solver, options = select_solver("auto"), None
         n_chunks = min(len(tasks), _effective_jobs(self.n_jobs))
         bounds = np.linspace(0, len(tasks), n_chunks + 1).astype(int)
         results = Parallel(n_jobs=self.n_jobs)(
             delayed(_solve_point_chunk)(
-                tasks[a:b], reduction, power, solver, self.solver_options
+                tasks[a:b], reduction, power, solver, options
             )
             for a, b in zip(bounds[:-1], bounds[1:])
         )

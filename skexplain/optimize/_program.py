@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..metrics._robustness import robustness_terms
+from ._first_order import solve_first_order, warn_if_max_iter
 from ._solvers import solve_problem
 
 __all__ = ["ExplanationProgram", "PointProgramCache"]
@@ -104,17 +105,29 @@ class ExplanationProgram:
         self.scale = np.sqrt(self._own_loss / n) if self._own_loss > 0 else 1.0
         self.gradients = G
         self.faithfulness = faithfulness
-        H = dev / self.scale
-        terms = robustness_terms(graph, robustness, squared=squared)
+        self.graph = graph
+        self.terms = robustness_terms(graph, robustness, squared=squared)
+        self._H = dev / self.scale
+        self._free = self.point_max_loss > 0
+        self._problem = None
+        self._first_order_start = None
+
+    @property
+    def problem(self):
+        """The cvxpy problem, built on first use (not needed by ``"PDHG"``)."""
+        if self._problem is None:
+            self._build()
+        return self._problem
+
+    def _build(self):
+        H, (n, d), free = self._H, self._H.shape, self._free
         self.E = cp.Variable((n, d))
-        objective, constraints = robustness_objective(terms, graph, self.E)
-        if faithfulness == "global":
+        objective, constraints = robustness_objective(self.terms, self.graph, self.E)
+        if self.faithfulness == "global":
             self.budget = cp.Parameter(nonneg=True, name="eta")
             constraints.append(cp.sum_squares(self.E - H) <= self.budget)
         else:
             # rows whose gradient equals the mean have a zero budget: fix them
-            free = self.point_max_loss > 0
-            self._free = free
             self.budget = cp.Parameter(int(free.sum()), nonneg=True, name="radius")
             if free.any():
                 constraints.append(
@@ -122,7 +135,7 @@ class ExplanationProgram:
                 )
             if (~free).any():
                 constraints.append(self.E[~free] == H[~free])
-        self.problem = cp.Problem(cp.Minimize(objective), constraints)
+        self._problem = cp.Problem(cp.Minimize(objective), constraints)
 
     def closed_form(self, eta_frac):
         """The solution when no solve is needed, else ``None``.
@@ -149,24 +162,40 @@ class ExplanationProgram:
                                   "compile_time": 0.0, "num_iters": 0}
         if self.faithfulness == "global":
             # (== eta_frac * n in the rescaled coordinates when max_loss is our own)
-            self.budget.value = float(eta_frac) * self.max_faithfulness_loss / self.scale ** 2
+            budget = float(eta_frac) * self.max_faithfulness_loss / self.scale ** 2
         else:
-            self.budget.value = (
-                np.sqrt(eta_frac * self.point_max_loss[self._free]) / self.scale
-            )
+            budget = np.sqrt(eta_frac * self.point_max_loss) / self.scale
+        H = self._H
         t0 = time.perf_counter()
-        status = solve_problem(self.problem, solver, options)
-        wall = time.perf_counter() - t0
-        st = self.problem.solver_stats
-        stats = {
-            "solver": solver,
-            "solve_time": float(st.solve_time) if st.solve_time is not None else wall,
-            "compile_time": float(self.problem.compilation_time or 0.0),
-            "num_iters": st.num_iters,
-            "wall_time": wall,
-        }
-        H = (self.gradients - self.center) / self.scale
-        D = self._project_on_budget(np.asarray(self.E.value) - H)
+        if solver == "PDHG":
+            res = solve_first_order(H, self.graph, self.terms, faithfulness=self.faithfulness,
+                                    budget=budget, E0=self._first_order_start,
+                                    **(options or {}))
+            wall = time.perf_counter() - t0
+            warn_if_max_iter(res, stacklevel=4)
+            self._first_order_start = res.E   # warm start for the next budget
+            E_hat, status = res.E, res.status
+            stats = {"solver": solver, "solve_time": wall, "compile_time": 0.0,
+                     "num_iters": res.n_iter, "wall_time": wall, "gap": res.gap,
+                     "primal_residual": res.primal_residual,
+                     "dual_residual": res.dual_residual}
+            status = "optimal" if status == "optimal" else "optimal_inaccurate"
+        else:
+            problem = self.problem
+            self.budget.value = budget if self.faithfulness == "global" else budget[self._free]
+            status = solve_problem(problem, solver, options)
+            wall = time.perf_counter() - t0
+            st = problem.solver_stats
+            stats = {
+                "solver": solver,
+                "solve_time": float(st.solve_time) if st.solve_time is not None else wall,
+                "compile_time": float(problem.compilation_time or 0.0),
+                "num_iters": st.num_iters,
+                "wall_time": wall,
+            }
+            E_hat = np.asarray(self.E.value)
+        self._budget_value = budget
+        D = self._project_on_budget(E_hat - H)
         return self.center + self.scale * (H + D), status, stats
 
     def _project_on_budget(self, D):
@@ -179,14 +208,15 @@ class ExplanationProgram:
         (with a 1e-12 margin for rounding in the back-transform).
         """
         margin = 1.0 - 1e-12
+        budget = self._budget_value
         if self.faithfulness == "global":
             used = float(np.sum(D ** 2))
-            if used > self.budget.value * margin:
-                D = D * np.sqrt(self.budget.value * margin / used)
+            if used > budget * margin:
+                D = D * np.sqrt(budget * margin / used)
             return D
         norms = np.linalg.norm(D, axis=1)
         limit = np.zeros(len(D))
-        limit[self._free] = self.budget.value * margin
+        limit[self._free] = budget[self._free] * margin
         over = norms > limit
         D[over] *= (limit[over] / norms[over])[:, None]
         return D

@@ -17,7 +17,7 @@ __all__ = [
 ]
 
 #: Solver names accepted by the ``solver`` parameter (case-insensitive).
-SOLVERS = ("auto", "CLARABEL", "SCS", "MOSEK")
+SOLVERS = ("auto", "CLARABEL", "SCS", "MOSEK", "PDHG")
 
 #: Options passed to a solver unless the user's ``solver_options`` override
 #: them. Clarabel's automatic choice of linear solver picks the supernodal
@@ -67,9 +67,14 @@ def select_solver(solver):
 
     ``"auto"`` is MOSEK when it is licensed here, else CLARABEL. An explicit
     ``"MOSEK"`` without a usable licence falls back to CLARABEL with a
-    :class:`~skexplain.exceptions.SolverFallbackWarning`.
+    :class:`~skexplain.exceptions.SolverFallbackWarning`. ``"PDHG"`` is the
+    package's own first-order solver (:mod:`skexplain.optimize._first_order`),
+    which needs no cvxpy solver; its options (``tol``, ``max_iter``,
+    ``check_every``) go through ``solver_options``.
     """
     name = str(solver).upper()
+    if name == "PDHG":
+        return name
     if name not in {s.upper() for s in SOLVERS}:
         raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
     if name == "AUTO":
