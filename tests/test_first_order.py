@@ -83,3 +83,20 @@ def test_operator_norm_bound_is_an_upper_bound():
     rng = np.random.default_rng(0)
     D = sp.random(40, 25, density=0.2, random_state=1, format="csr")
     assert operator_norm_bound(D) >= np.linalg.norm(D.toarray(), 2) * (1 - 1e-9)
+
+
+def test_knn_graph_is_symmetric_and_sparse():
+    from skexplain.neighbors import knn_neighbor_graph
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    g = knn_neighbor_graph(X, 3)
+    pairs = set(zip(g.src.tolist(), g.dst.tolist()))
+    assert all((j, i) in pairs for i, j in pairs)
+    assert g.degree.min() >= 3 and np.all(np.diff(g.src) >= 0)
+    # every point's 3 nearest are among its neighbours
+    from sklearn.neighbors import NearestNeighbors
+    idx = NearestNeighbors(n_neighbors=3).fit(X).kneighbors(return_distance=False)
+    assert all((i, int(j)) in pairs for i in range(60) for j in idx[i])
+    np.testing.assert_allclose(g.dist, np.linalg.norm(X[g.src] - X[g.dst], axis=1))
+    with pytest.raises(ValueError, match="n_neighbors"):
+        knn_neighbor_graph(X, 60)

@@ -1,5 +1,5 @@
-"""Sparse neighbour graphs: the "points within radius u" relation."""
+"""Sparse neighbour graphs: points within radius u, or k nearest neighbours."""
 
-from ._graph import NeighborGraph, radius_neighbor_graph
+from ._graph import NeighborGraph, knn_neighbor_graph, radius_neighbor_graph
 
-__all__ = ["NeighborGraph", "radius_neighbor_graph"]
+__all__ = ["NeighborGraph", "knn_neighbor_graph", "radius_neighbor_graph"]

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from sklearn.neighbors import NearestNeighbors
 
-__all__ = ["NeighborGraph", "radius_neighbor_graph", "RADIUS_RTOL"]
+__all__ = ["NeighborGraph", "knn_neighbor_graph", "radius_neighbor_graph", "RADIUS_RTOL"]
 
 #: Relative slack on the radius: pairs at distance ``u * (1 + RADIUS_RTOL)`` or
 #: less are neighbours, so grid points exactly ``u`` apart stay neighbours
@@ -165,4 +165,35 @@ def radius_neighbor_graph(X, u, *, X_query=None, nn=None):
         n_queries=A.shape[0],
         n_targets=A.shape[1],
         radius=u,
+    )
+
+
+def knn_neighbor_graph(X, n_neighbors):
+    """The symmetrised k-nearest-neighbour graph, as a sparse edge list.
+
+    ``j`` is a neighbour of ``i`` when either is among the other's
+    ``n_neighbors`` nearest points (so both directions of every pair are
+    present, as the robustness losses expect). Memory O(n k); built with a
+    scikit-learn tree, never an N x N matrix.
+
+    Returns
+    -------
+    graph : NeighborGraph
+        ``radius`` is the largest neighbour distance.
+    """
+    n = X.shape[0]
+    if not isinstance(n_neighbors, (int, np.integer)) or not 1 <= n_neighbors < n:
+        raise ValueError(f"n_neighbors must be an integer in [1, {n - 1}]; got {n_neighbors!r}.")
+    A = NearestNeighbors(n_neighbors=int(n_neighbors)).fit(X).kneighbors_graph(mode="distance")
+    A = A.maximum(A.T).tocsr()
+    A.sort_indices()
+    indptr = A.indptr.astype(np.int64)
+    return NeighborGraph(
+        src=np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr)),
+        dst=A.indices.astype(np.int64),
+        dist=A.data.astype(np.float64),
+        indptr=indptr,
+        n_queries=n,
+        n_targets=n,
+        radius=float(A.data.max()) if A.nnz else 0.0,
     )
