@@ -55,7 +55,7 @@ def main(argv=None):
         print(f"| CLARABEL | {t_c:.2f} | {o_c:.6f} | {st_c['num_iters']} |")
         print(f"\nspeed-up {t_c / t_fo:.1f}x; relative objective difference "
               f"{abs(o_fo - o_c) / o_c:.2e}\n", flush=True)
-    print("| N | loss | edges | seconds | iterations | us per iteration per 1k edges | "
+    print("| N | loss | edges | seconds | iterations | ns per edge per iteration | "
           "peak MB |")
     print("|---|---|---|---|---|---|---|")
     for n in args.sizes:
