@@ -7,7 +7,7 @@ import pytest
 
 from skexplain import OptimizedExplainer
 from skexplain.exceptions import InaccurateSolutionWarning, NoNeighborsWarning
-from skexplain.optimize._first_order import _GroupedBall, operator_norm_bound
+from skexplain.optimize._first_order import _GroupedBall
 
 METRICS = ["max_sensitivity", "local_stability", "average_sensitivity"]
 pytestmark = pytest.mark.filterwarnings("ignore::skexplain.exceptions.NoNeighborsWarning")
@@ -78,11 +78,14 @@ def test_grouped_weighted_ball_projection_by_bisection():
         np.testing.assert_allclose(t[sel], _project_brute(z[sel], a[sel]), atol=1e-10)
 
 
-def test_operator_norm_bound_is_an_upper_bound():
-    import scipy.sparse as sp
-    rng = np.random.default_rng(0)
-    D = sp.random(40, 25, density=0.2, random_state=1, format="csr")
-    assert operator_norm_bound(D) >= np.linalg.norm(D.toarray(), 2) * (1 - 1e-9)
+def test_pdhg_options_are_checked():
+    X, G = problem()
+    with pytest.raises(ValueError, match="not options of solver='PDHG'"):
+        OptimizedExplainer(u=0.3, solver="pdhg", solver_options={"eps_abs": 1e-6}).fit(X, G)
+    with pytest.raises(ValueError, match="tol"):
+        OptimizedExplainer(u=0.3, solver="pdhg", solver_options={"tol": 0.0}).fit(X, G)
+    with pytest.raises(ValueError, match="max_iter"):
+        OptimizedExplainer(u=0.3, solver="pdhg", solver_options={"max_iter": 0}).fit(X, G)
 
 
 def test_knn_graph_is_symmetric_and_sparse():
@@ -100,3 +103,8 @@ def test_knn_graph_is_symmetric_and_sparse():
     np.testing.assert_allclose(g.dist, np.linalg.norm(X[g.src] - X[g.dst], axis=1))
     with pytest.raises(ValueError, match="n_neighbors"):
         knn_neighbor_graph(X, 60)
+    # a duplicated point keeps its zero-distance edge, in both directions
+    Xd = np.vstack([X, X[:1]])
+    gd = knn_neighbor_graph(Xd, 2)
+    zero = gd.dist == 0
+    assert set(zip(gd.src[zero].tolist(), gd.dst[zero].tolist())) == {(0, 60), (60, 0)}

@@ -127,9 +127,20 @@ def test_relex_with_a_sklearn_mlp_uses_exact_gradients():
     X = RNG.normal(size=(200, 4))
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
     mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=400, random_state=0).fit(X, y)
-    r = RelEx(mlp, n_noise=5, n_iter=5, random_state=0).fit(X)
+    r = RelEx(mlp, n_noise=5, n_iter=5, lambda_bg=0.5, random_state=0).fit(X)
     assert r.model_.exact_gradient
-    assert r.transform(X[:4]).shape == (4, 4)
+    # the exact MLP gradient drives the objective's gradient: check it by FD
+    cols = r.model_.resolve_target("predicted", X[:3])
+    Xi = r._noisy(X[:3], 0)
+    M = RNG.uniform(0.2, 0.8, size=(3, 4))
+    _, grad = r._objective(M, Xi, cols)
+    h = 1e-6
+    for j in range(4):
+        E = np.zeros_like(M)
+        E[:, j] = h
+        fd = (r._objective(M + E, Xi, cols, gradient=False)[0]
+              - r._objective(M - E, Xi, cols, gradient=False)[0]) / (2 * h)
+        np.testing.assert_allclose(grad[:, j], fd, rtol=1e-5, atol=1e-7)
 
 
 # -------------------------------------------------------------------- PGD

@@ -184,16 +184,17 @@ def knn_neighbor_graph(X, n_neighbors):
     n = X.shape[0]
     if not isinstance(n_neighbors, (int, np.integer)) or not 1 <= n_neighbors < n:
         raise ValueError(f"n_neighbors must be an integer in [1, {n - 1}]; got {n_neighbors!r}.")
-    A = NearestNeighbors(n_neighbors=int(n_neighbors)).fit(X).kneighbors_graph(mode="distance")
-    A = A.maximum(A.T).tocsr()
-    A.sort_indices()
-    indptr = A.indptr.astype(np.int64)
-    return NeighborGraph(
-        src=np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr)),
-        dst=A.indices.astype(np.int64),
-        dist=A.data.astype(np.float64),
-        indptr=indptr,
-        n_queries=n,
-        n_targets=n,
-        radius=float(A.data.max()) if A.nnz else 0.0,
-    )
+    dist, idx = NearestNeighbors(n_neighbors=int(n_neighbors)).fit(X).kneighbors()
+    rows = np.repeat(np.arange(n, dtype=np.int64), idx.shape[1])
+    cols = idx.ravel().astype(np.int64)
+    # union of both directions, each pair once per direction (a duplicated
+    # point keeps its zero-distance edge: no sparse-matrix zero pruning)
+    src = np.concatenate([rows, cols])
+    dst = np.concatenate([cols, rows])
+    d = np.concatenate([dist.ravel(), dist.ravel()])
+    keys, first = np.unique(src * n + dst, return_index=True)   # sorted by src, then dst
+    src, dst, d = src[first], dst[first], d[first]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))]).astype(np.int64)
+    return NeighborGraph(src=src, dst=dst, dist=d.astype(np.float64), indptr=indptr,
+                         n_queries=n, n_targets=n,
+                         radius=float(d.max()) if d.size else 0.0)

@@ -7,18 +7,20 @@ and rescaled coordinates ``H = (G - c) / s``::
 
 with ``D`` the edge-difference operator (row ``e``: ``E_src - E_dst``),
 ``F`` the robustness loss of the edge differences and ``C`` the faithfulness
-set (one ball ``||E - H||_F^2 <= eta``, or a ball per row). Every iteration
-costs O(n_edges x d): two sparse products and closed-form projections.
+set (one ball ``||E - H||_F^2 <= eta``, or a ball per row). The loss
+weights go into the operator (``K = diag(w) D``) and the steps are Pock &
+Chambolle's diagonal preconditioners, so no operator norm is needed. Every
+iteration costs O(n_edges x d): two sparse products and closed-form steps.
 
 * max losses (max-sensitivity, local stability):
-  ``F(Y) = sum_i max_{e out of i} w_e ||Y_e||``; its conjugate is the
-  indicator of ``sum_{e out of i} ||Z_e|| / w_e <= 1`` for every ``i`` — a
-  weighted l1 ball of the edge-norm vector of each point, projected onto by
-  a vectorised sort (all points at once, in a padded ``(n, max_degree)``
-  layout).
-* sum losses (average sensitivity): ``F(Y) = sum_e c_e ||Y_e||`` (conjugate:
-  a ball per edge) or ``sum_e c_e ||Y_e||^2`` (prox in closed form).
-* ``C``: projection onto one ball or onto row balls.
+  ``F(Y) = sum_i max_{e out of i} ||Y_e||``; its conjugate is the indicator
+  of ``sum_{e out of i} ||Z_e|| <= 1`` for every ``i`` — an l1 ball of the
+  edge-norm vector of each point (weighted by the preconditioner), projected
+  onto for all points at once by Michelot's fixed-point rule.
+* sum losses (average sensitivity): ``F(Y) = sum_e ||Y_e||`` (conjugate: a
+  unit ball per edge) or ``sum_e ||Y_e||^2`` (prox in closed form).
+* ``C``: projection onto one ball (a 1-D Newton solve in the preconditioned
+  metric) or onto row balls.
 
 Stopping rule: the iterates are feasible by construction (``E`` in ``C``,
 ``Z`` in the conjugate's domain), so the primal-dual gap
@@ -30,11 +32,13 @@ import time
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..exceptions import InaccurateSolutionWarning
 
-__all__ = ["FirstOrderResult", "solve_first_order", "operator_norm_bound"]
+__all__ = ["FIRST_ORDER_OPTIONS", "FirstOrderResult", "solve_first_order"]
+
+#: Keys accepted in ``solver_options`` with ``solver="PDHG"``.
+FIRST_ORDER_OPTIONS = ("tol", "max_iter", "check_every")
 
 
 class FirstOrderResult(dict):
@@ -42,35 +46,6 @@ class FirstOrderResult(dict):
     ``primal_residual``, ``dual_residual``, ``solve_time``."""
 
     __getattr__ = dict.__getitem__
-
-
-def _difference_operator(src, dst, n):
-    m = src.shape[0]
-    rows = np.concatenate([np.arange(m), np.arange(m)])
-    cols = np.concatenate([src, dst])
-    vals = np.concatenate([np.ones(m), -np.ones(m)])
-    return sp.csr_matrix((vals, (rows, cols)), shape=(m, n))
-
-
-def operator_norm_bound(D, n_iter=50, random_state=0):
-    """Upper estimate of ``||D||_2``: power iteration on ``D^T D``, plus 2 %.
-
-    Also capped by the Gershgorin bound ``sqrt(max_row_sum * max_col_sum)``.
-    """
-    n = D.shape[1]
-    if D.shape[0] == 0:
-        return 0.0
-    absD = abs(D)
-    gersh = np.sqrt(absD.sum(axis=1).max() * absD.sum(axis=0).max())
-    v = np.random.default_rng(random_state).standard_normal(n)
-    lam = 0.0
-    for _ in range(n_iter):
-        w = D.T @ (D @ v)
-        lam = np.linalg.norm(w)
-        if lam == 0:
-            return 0.0
-        v = w / lam
-    return float(min(gersh, 1.02 * np.sqrt(lam)))
 
 
 class _GroupedBall:
@@ -184,6 +159,11 @@ def solve_first_order(H, graph, terms, *, faithfulness, budget, tol=1e-4, max_it
     """
     t0 = time.perf_counter()
     n, d = H.shape
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"solver_options['tol'] must be a positive number; got {tol!r}.")
+    for name, val in (("max_iter", max_iter), ("check_every", check_every)):
+        if not isinstance(val, (int, np.integer)) or isinstance(val, bool) or val < 1:
+            raise ValueError(f"solver_options[{name!r}] must be a positive integer; got {val!r}.")
     if terms.reduction == "max":
         src, dst, w = graph.src, graph.dst, terms.weights
     else:
@@ -198,9 +178,9 @@ def solve_first_order(H, graph, terms, *, faithfulness, budget, tol=1e-4, max_it
         return FirstOrderResult(E=H.copy(), status="optimal", n_iter=0, gap=0.0, objective=0.0,
                                 dual_objective=0.0, primal_residual=0.0, dual_residual=0.0,
                                 solve_time=time.perf_counter() - t0)
-    K = sp.csr_matrix((np.concatenate([w, -w]),
-                       (np.concatenate([np.arange(m)] * 2), np.concatenate([src, dst]))),
-                      shape=(m, n))
+    from ._program import _incidence  # (the conic program's operator; avoids a cycle)
+
+    K = _incidence(src, dst, n, w)
     Kt = K.T.tocsr()
     sigma = 1.0 / (2.0 * w)                                       # per edge
     touch = np.bincount(src, weights=w, minlength=n) + np.bincount(dst, weights=w, minlength=n)

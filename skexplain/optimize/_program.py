@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..metrics._robustness import robustness_terms
-from ._first_order import solve_first_order, warn_if_max_iter
+from ._first_order import FIRST_ORDER_OPTIONS, solve_first_order, warn_if_max_iter
 from ._solvers import solve_problem
 
 __all__ = ["ExplanationProgram", "PointProgramCache"]
@@ -168,6 +168,12 @@ class ExplanationProgram:
         H = self._H
         t0 = time.perf_counter()
         if solver == "PDHG":
+            unknown = set(options or {}) - set(FIRST_ORDER_OPTIONS)
+            if unknown:
+                raise ValueError(
+                    f"solver_options {sorted(unknown)} are not options of solver='PDHG'; "
+                    f"it takes {list(FIRST_ORDER_OPTIONS)}."
+                )
             res = solve_first_order(H, self.graph, self.terms, faithfulness=self.faithfulness,
                                     budget=budget, E0=self._first_order_start,
                                     **(options or {}))
