@@ -7,7 +7,7 @@ import pytest
 
 from skexplain import OptimizedExplainer
 from skexplain.exceptions import InaccurateSolutionWarning, NoNeighborsWarning
-from skexplain.optimize._first_order import _GroupedBall
+from skexplain.optimize._first_order import _GroupedSimplex
 
 METRICS = ["max_sensitivity", "local_stability", "average_sensitivity"]
 pytestmark = pytest.mark.filterwarnings("ignore::skexplain.exceptions.NoNeighborsWarning")
@@ -53,29 +53,32 @@ def test_pdhg_warns_at_max_iter_and_reports():
     assert est.transform(X[:4] + 1e-3, grad_fn=G[:4]).shape == (4, 3)
 
 
-def _project_brute(z, a):
-    """min ||t - z||^2 s.t. a.t <= 1, t >= 0, by bisection on theta."""
-    if a @ z <= 1:
-        return z
-    lo, hi = 0.0, float(np.max(z / a))
-    for _ in range(200):
-        th = (lo + hi) / 2
-        if a @ np.maximum(z - th * a, 0) > 1:
-            lo = th
-        else:
-            hi = th
-    return np.maximum(z - hi * a, 0)
+def _project_qp(z, s):
+    """min sum (t - z)^2 / s  s.t.  sum t <= 1, t >= 0, as a small conic program."""
+    import cvxpy as cp
+
+    t = cp.Variable(z.size)
+    cp.Problem(cp.Minimize(cp.sum(cp.multiply(1 / s, cp.square(t - z)))),
+               [cp.sum(t) <= 1, t >= 0]).solve(solver="CLARABEL", tol_gap_abs=1e-12,
+                                                tol_gap_rel=1e-12, tol_feas=1e-12)
+    return t.value
 
 
-def test_grouped_weighted_ball_projection_by_bisection():
+def test_grouped_simplex_projection_matches_qp_with_warm_starts():
     rng = np.random.default_rng(2)
-    src = np.repeat(np.arange(30), rng.integers(1, 7, size=30))
-    z = rng.exponential(size=src.size) * rng.choice([0.1, 1.0], size=src.size)
-    a = rng.uniform(0.2, 3.0, size=src.size)
-    t = _GroupedBall(src, a, 30)(z)
-    for i in range(30):
-        sel = src == i
-        np.testing.assert_allclose(t[sel], _project_brute(z[sel], a[sel]), atol=1e-10)
+    groups = rng.permutation(np.repeat(np.arange(30), rng.integers(1, 7, size=30)))
+    s = rng.uniform(0.2, 3.0, size=groups.size)
+    proj = _GroupedSimplex(groups, s, 30)
+    z = rng.exponential(size=groups.size)
+    # successive calls reuse the previous theta (from the left and the right)
+    for scale in (1.0, 0.5, 2.0, 0.05, 1.3):
+        z = np.abs(z + 0.3 * rng.normal(size=z.size)) * rng.choice([0.1, 1.0], size=z.size)
+        t = proj(z * scale)
+        assert np.all(t >= 0)
+        for g in range(30):
+            sel = groups == g
+            assert t[sel].sum() <= 1 + 1e-12
+            np.testing.assert_allclose(t[sel], _project_qp(z[sel] * scale, s[sel]), atol=1e-6)
 
 
 def test_pdhg_options_are_checked():
@@ -108,3 +111,107 @@ def test_knn_graph_is_symmetric_and_sparse():
     gd = knn_neighbor_graph(Xd, 2)
     zero = gd.dist == 0
     assert set(zip(gd.src[zero].tolist(), gd.dst[zero].tolist())) == {(0, 60), (60, 0)}
+
+
+def test_pdhg_options_primal_weight_and_dtype_are_checked():
+    X, G = problem()
+    with pytest.raises(ValueError, match="primal_weight"):
+        OptimizedExplainer(u=0.3, solver="pdhg", solver_options={"primal_weight": -1}).fit(X, G)
+    with pytest.raises(ValueError, match="dtype"):
+        OptimizedExplainer(u=0.3, solver="pdhg", solver_options={"dtype": "int8"}).fit(X, G)
+
+
+@pytest.mark.parametrize("metric", ["max_sensitivity", "local_stability"])
+def test_pdhg_float32_and_primal_weight_reach_the_same_optimum(metric):
+    X, G = problem(seed=4)
+    ref = OptimizedExplainer(metric, u=0.3, solver="CLARABEL").fit(X, G)
+    for opts in ({"dtype": "float32"}, {"primal_weight": 0.5}, {"primal_weight": 10.0}):
+        fo = OptimizedExplainer(metric, u=0.3, solver="PDHG", solver_options=opts).fit(X, G)
+        assert fo.explanations_.dtype == np.float64
+        assert abs(fo.robustness_loss_ - ref.robustness_loss_) <= 1e-4 * ref.robustness_loss_
+        assert fo.faithfulness_loss_ <= fo.eta_ * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("metric", ["max_sensitivity", "average_sensitivity"])
+def test_pdhg_on_a_graph_with_one_way_edges(metric):
+    """A graph missing some reverse edges (one direction only) is still solved exactly."""
+    from dataclasses import replace
+
+    from skexplain.neighbors import radius_neighbor_graph
+    from skexplain.optimize import ExplanationProgram
+
+    X, G = problem(seed=6)
+    g = radius_neighbor_graph(X, 0.3)
+    keep = (g.src < g.dst) | (np.arange(g.n_edges) % 3 == 0)    # drop 2/3 of one direction
+    src, dst = g.src[keep], g.dst[keep]
+    g1 = replace(g, src=src, dst=dst, dist=g.dist[keep],
+                 indptr=np.concatenate([[0], np.cumsum(np.bincount(src, minlength=g.n_queries))]))
+    assert g1.n_edges < g.n_edges
+    from skexplain.metrics._robustness import evaluate_terms, robustness_terms
+    terms = robustness_terms(g1, metric)
+    objs = {}
+    for solver in ("CLARABEL", "PDHG"):
+        E, status, _ = ExplanationProgram(G, g1, metric).solve(0.2, solver)
+        objs[solver] = float(evaluate_terms(terms, g1, E).sum())
+        assert np.sum((E - G) ** 2) <= 0.2 * np.sum((G - G.mean(0)) ** 2) * (1 + 1e-6)
+    assert abs(objs["PDHG"] - objs["CLARABEL"]) <= 1e-4 * objs["CLARABEL"]
+
+
+def test_auto_solver_switches_to_pdhg_on_large_graphs():
+    from skexplain.optimize._solvers import AUTO_FIRST_ORDER_EDGES, select_solver
+
+    assert select_solver("auto", n_edges=AUTO_FIRST_ORDER_EDGES) == "PDHG"
+    assert select_solver("auto", n_edges=AUTO_FIRST_ORDER_EDGES - 1) in ("CLARABEL", "MOSEK")
+    assert select_solver("CLARABEL", n_edges=10 ** 9) == "CLARABEL"
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(450, 8))
+    G = np.sin(X)
+    est = OptimizedExplainer(n_neighbors=10).fit(X, G)      # >= 6,300 directed edges
+    assert est.graph_.n_edges >= AUTO_FIRST_ORDER_EDGES
+    assert est.solver_ == "PDHG" and est.status_ == "optimal"
+    small = OptimizedExplainer(n_neighbors=2).fit(X[:40], G[:40])
+    assert small.solver_ in ("CLARABEL", "MOSEK")
+
+
+def test_n_neighbors_fit_graph_and_transform_use_the_k_nearest():
+    from skexplain.neighbors import knn_neighbor_graph
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(80, 3))
+    G = np.c_[np.sin(X[:, 0]), X[:, 1] ** 2, X[:, 2]]
+    est = OptimizedExplainer("average_sensitivity", squared=True, n_neighbors=4,
+                             eta_frac=0.3).fit(X, G)
+    ref = knn_neighbor_graph(X, 4)
+    np.testing.assert_array_equal(est.graph_.src, ref.src)
+    np.testing.assert_array_equal(est.graph_.dst, ref.dst)
+    assert est.n_isolated_ == 0 and est.n_neighbors_.min() >= 4
+    # a new point: squared average sensitivity has a closed form, the mean of
+    # its 4 nearest training explanations projected on its faithfulness ball
+    x = rng.normal(size=(3, 3))
+    g = np.c_[np.sin(x[:, 0]), x[:, 1] ** 2, x[:, 2]]
+    out = est.transform(x, grad_fn=g)
+    d = np.linalg.norm(x[:, None, :] - X[None, :, :], axis=2)
+    for i in range(3):
+        near = np.argsort(d[i])[:4]
+        target = est.explanations_[near].mean(axis=0)
+        r = np.sqrt(est.eta_frac_ * np.sum((g[i] - est.gradient_mean_) ** 2))
+        step = target - g[i]
+        expect = target if np.linalg.norm(step) <= r else g[i] + step * r / np.linalg.norm(step)
+        np.testing.assert_allclose(out[i], expect, atol=1e-10)
+    with pytest.raises(ValueError, match="n_neighbors"):
+        OptimizedExplainer(n_neighbors=80).fit(X, G)
+
+
+def test_knn_query_graph_holds_exactly_the_k_nearest():
+    from skexplain.neighbors import knn_neighbor_graph
+
+    rng = np.random.default_rng(1)
+    X, Q = rng.normal(size=(50, 2)), rng.normal(size=(7, 2))
+    g = knn_neighbor_graph(X, 5, X_query=Q)
+    assert g.n_queries == 7 and g.n_targets == 50 and np.all(g.degree == 5)
+    d = np.linalg.norm(Q[:, None] - X[None], axis=2)
+    for i in range(7):
+        assert set(g.dst[g.src == i].tolist()) == set(np.argsort(d[i])[:5].tolist())
+    np.testing.assert_allclose(g.dist, d[g.src, g.dst])
+    with pytest.raises(ValueError, match="n_neighbors"):
+        knn_neighbor_graph(X, 51, X_query=Q)

@@ -108,17 +108,20 @@ class NeighborGraph:
         """Each unordered pair once, as ``(lo, hi, edge_a, edge_b)``.
 
         ``edge_a`` is the index of the directed edge ``lo -> hi`` and
-        ``edge_b`` that of ``hi -> lo``. Only meaningful for a graph of a
-        point set with itself (``n_queries == n_targets``).
+        ``edge_b`` that of ``hi -> lo``, ``-1`` where that direction is not
+        in the graph. Pairs are sorted by ``(lo, hi)``. Only meaningful for a
+        graph of a point set with itself (``n_queries == n_targets``).
         """
         n = self.n_targets
-        keys = self.src * n + self.dst
-        order = np.argsort(keys, kind="stable")
+        lo, hi = np.minimum(self.src, self.dst), np.maximum(self.src, self.dst)
+        keys, inv = np.unique(lo * n + hi, return_inverse=True)
+        a = np.full(keys.shape[0], -1, dtype=np.int64)
+        b = np.full(keys.shape[0], -1, dtype=np.int64)
         fwd = self.src < self.dst
-        a = np.flatnonzero(fwd)
-        rev_keys = self.dst[a] * n + self.src[a]
-        b = order[np.searchsorted(keys[order], rev_keys)]
-        return self.src[a], self.dst[a], a, b
+        edges = np.arange(self.n_edges)
+        a[inv[fwd]] = edges[fwd]
+        b[inv[~fwd]] = edges[~fwd]
+        return keys // n, keys % n, a, b
 
 
 def _check_radius(u):
@@ -168,13 +171,36 @@ def radius_neighbor_graph(X, u, *, X_query=None, nn=None):
     )
 
 
-def knn_neighbor_graph(X, n_neighbors):
-    """The symmetrised k-nearest-neighbour graph, as a sparse edge list.
+def _check_n_neighbors(k, n_candidates, self_graph):
+    hi = n_candidates - 1 if self_graph else n_candidates
+    if (not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= hi):
+        raise ValueError(f"n_neighbors must be an integer in [1, {hi}] (the number of "
+                         f"candidate points{' minus one' if self_graph else ''}); got {k!r}.")
+    return int(k)
 
+
+def knn_neighbor_graph(X, n_neighbors, *, X_query=None, nn=None, n_jobs=None):
+    """The k-nearest-neighbour graph, as a sparse edge list.
+
+    Of ``X`` with itself (``X_query`` omitted) the graph is symmetrised:
     ``j`` is a neighbour of ``i`` when either is among the other's
-    ``n_neighbors`` nearest points (so both directions of every pair are
-    present, as the robustness losses expect). Memory O(n k); built with a
-    scikit-learn tree, never an N x N matrix.
+    ``n_neighbors`` nearest points, so both directions of every pair are
+    present, as the robustness losses expect (degrees are therefore ``k``
+    or more). A point is excluded from its own neighbours by index, so a
+    duplicated row is a neighbour at distance 0. With ``X_query`` each query
+    point gets exactly its ``n_neighbors`` nearest points of ``X``.
+
+    Memory O(n k); built with a scikit-learn tree, never an N x N matrix.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    n_neighbors : int
+    X_query : ndarray of shape (n_queries, n_features), optional
+    nn : NearestNeighbors, optional
+        A tree already fitted on ``X``.
+    n_jobs : int, optional
+        Threads for the neighbour search (``NearestNeighbors.n_jobs``).
 
     Returns
     -------
@@ -182,19 +208,26 @@ def knn_neighbor_graph(X, n_neighbors):
         ``radius`` is the largest neighbour distance.
     """
     n = X.shape[0]
-    if not isinstance(n_neighbors, (int, np.integer)) or not 1 <= n_neighbors < n:
-        raise ValueError(f"n_neighbors must be an integer in [1, {n - 1}]; got {n_neighbors!r}.")
-    dist, idx = NearestNeighbors(n_neighbors=int(n_neighbors)).fit(X).kneighbors()
-    rows = np.repeat(np.arange(n, dtype=np.int64), idx.shape[1])
+    k = _check_n_neighbors(n_neighbors, n, X_query is None)
+    if nn is None:
+        nn = NearestNeighbors(n_jobs=n_jobs).fit(X)
+    dist, idx = nn.kneighbors(X_query, n_neighbors=k)
+    n_q = idx.shape[0]
+    rows = np.repeat(np.arange(n_q, dtype=np.int64), k)
     cols = idx.ravel().astype(np.int64)
-    # union of both directions, each pair once per direction (a duplicated
-    # point keeps its zero-distance edge: no sparse-matrix zero pruning)
-    src = np.concatenate([rows, cols])
-    dst = np.concatenate([cols, rows])
-    d = np.concatenate([dist.ravel(), dist.ravel()])
-    keys, first = np.unique(src * n + dst, return_index=True)   # sorted by src, then dst
-    src, dst, d = src[first], dst[first], d[first]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))]).astype(np.int64)
+    d = dist.ravel()
+    if X_query is None:
+        # union of both directions, each pair once per direction (a duplicated
+        # point keeps its zero-distance edge: no sparse-matrix zero pruning)
+        src = np.concatenate([rows, cols])
+        dst = np.concatenate([cols, rows])
+        d = np.concatenate([d, d])
+        _, first = np.unique(src * n + dst, return_index=True)   # sorted by src, then dst
+        src, dst, d = src[first], dst[first], d[first]
+    else:
+        order = np.lexsort((cols, rows))
+        src, dst, d = rows[order], cols[order], d[order]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n_q))]).astype(np.int64)
     return NeighborGraph(src=src, dst=dst, dist=d.astype(np.float64), indptr=indptr,
-                         n_queries=n, n_targets=n,
+                         n_queries=n_q, n_targets=n,
                          radius=float(d.max()) if d.size else 0.0)

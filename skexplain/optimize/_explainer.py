@@ -19,7 +19,7 @@ from ..metrics._robustness import (
     faithfulness_loss,
     robustness_terms,
 )
-from ..neighbors import radius_neighbor_graph
+from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
 from ..utils import compute_gradients
 from ._decompose import TransductiveProblem
 from ._program import PointProgramCache
@@ -41,17 +41,21 @@ def _solve_point_chunk(tasks, reduction, power, solver, options):
     return out, n_inaccurate
 
 
-def neighbour_graph(X, u, *, stacklevel=2):
-    """Neighbour index and radius graph of the training points, checked.
+def neighbour_graph(X, u, *, n_neighbors=None, n_jobs=None, stacklevel=2):
+    """Neighbour index and graph of the training points, checked.
 
-    Raises if no pair lies within ``u``; warns (:class:`NoNeighborsWarning`)
-    with the number of isolated points.
+    With ``n_neighbors`` the symmetrised k-nearest-neighbour graph
+    (``u`` unused); else the radius-``u`` graph, which raises if no pair
+    lies within ``u`` and warns (:class:`NoNeighborsWarning`) with the
+    number of isolated points.
 
     Returns
     -------
     nn : NearestNeighbors, graph : NeighborGraph, n_isolated : int
     """
-    nn = NearestNeighbors().fit(X)
+    nn = NearestNeighbors(n_jobs=n_jobs).fit(X)
+    if n_neighbors is not None:
+        return nn, knn_neighbor_graph(X, n_neighbors, nn=nn), 0
     graph = radius_neighbor_graph(X, u, nn=nn)
     if graph.n_edges == 0:
         d1 = nn.kneighbors(n_neighbors=1, return_distance=True)[0]
@@ -95,7 +99,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Neighbourhood radius (Euclidean). A point without neighbours within
         ``u`` contributes nothing and is explained by its gradient (one
         :class:`NoNeighborsWarning` gives how many there are); a radius with
-        no pair of neighbours is an error.
+        no pair of neighbours is an error. Unused when ``n_neighbors`` is set.
     eta_frac : float, default=0.2
         Faithfulness budget as a fraction of ``L_max``. ``0`` returns the
         gradients; ``>= 1`` makes the mean gradient feasible, which is then
@@ -126,6 +130,15 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     solver_options : dict or None, default=None
         Extra keyword arguments passed to the solver through cvxpy (for
         ``"PDHG"``: ``tol``, ``max_iter``, ``check_every``).
+    n_neighbors : int or None, default=None
+        Use the ``n_neighbors`` nearest points instead of a radius: in
+        ``fit`` the symmetrised k-nearest-neighbour graph (``j`` neighbours
+        ``i`` when either is among the other's ``k`` nearest, so every point
+        has at least ``k`` neighbours and none is isolated), in
+        :meth:`transform` each new point's ``k`` nearest training points.
+        Built with a scikit-learn tree, O(N k) memory; the natural choice
+        for large N or uneven densities, where one radius leaves some points
+        alone and gives others hundreds of neighbours.
     grad_fn : callable or None, default=None
         Gradient function ``X -> (n, d)`` used when ``fit``/``transform`` are
         not given gradients. Must be picklable (a module-level function) for
@@ -226,6 +239,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "robustness": [StrOptions(set(ROBUSTNESS_METRICS))],
         "u": [Interval(Real, 0, None, closed="neither")],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
         "eta_frac": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left"), None],
         "faithfulness": [StrOptions({"global", "pointwise"})],
@@ -239,9 +253,11 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def __init__(self, robustness="max_sensitivity", u=2.0, eta_frac=0.2, *,
                  eta=None, faithfulness="global", squared=False, solver="auto",
-                 solver_options=None, grad_fn=None, batch_size=None, n_jobs=None):
+                 solver_options=None, n_neighbors=None, grad_fn=None, batch_size=None,
+                 n_jobs=None):
         self.robustness = robustness
         self.u = u
+        self.n_neighbors = n_neighbors
         self.eta_frac = eta_frac
         self.eta = eta
         self.faithfulness = faithfulness
@@ -303,7 +319,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         source, name = self._gradient_source(y, grad_fn)
         G = compute_gradients(source, X, batch_size=self.batch_size, name=name)
 
-        nn, graph, n_isolated = neighbour_graph(X, self.u, stacklevel=4)
+        nn, graph, n_isolated = neighbour_graph(X, self.u, n_neighbors=self.n_neighbors,
+                                                n_jobs=self.n_jobs, stacklevel=4)
 
         program = TransductiveProblem(
             G, graph, self.robustness, faithfulness=self.faithfulness,
@@ -314,7 +331,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             frac = float(self.eta) / L_max if L_max > 0 else 0.0
         else:
             frac = float(self.eta_frac)
-        solver = select_solver(self.solver)
+        solver = select_solver(self.solver, n_edges=graph.n_edges)
         E, status, stats = program.solve(frac, solver, self.solver_options,
                                          n_jobs=self.n_jobs)
         if status != "optimal" and solver == "PDHG":
@@ -395,7 +412,11 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         G = compute_gradients(source, X, batch_size=self.batch_size, name="grad_fn")
         n = X.shape[0]
         out = np.empty_like(G)
-        graph = radius_neighbor_graph(self.X_fit_, self.u, X_query=X, nn=self.neighbors_)
+        if self.n_neighbors is None:
+            graph = radius_neighbor_graph(self.X_fit_, self.u, X_query=X, nn=self.neighbors_)
+        else:
+            graph = knn_neighbor_graph(self.X_fit_, self.n_neighbors, X_query=X,
+                                       nn=self.neighbors_)
 
         # rows identical to a training point, with the same gradient
         exact = graph.dist == 0

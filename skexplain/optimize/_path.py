@@ -96,7 +96,7 @@ def _solve_budgets(spec, fracs):
 
 
 def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity", u=2.0,
-                     faithfulness="global", squared=False, solver="auto", solver_options=None,
+                     n_neighbors=None, faithfulness="global", squared=False, solver="auto", solver_options=None,
                      batch_size=None, n_jobs=None, verbose=0):
     """Optimised explanations for each budget, building the program once.
 
@@ -114,7 +114,7 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
     eta_fracs : array-like, default=None
         Budgets as fractions of ``L_max``; ``None``: 0 and 19 values
         log-spaced from 1e-3 to 1 (20 in all).
-    robustness, u, faithfulness, squared, solver, solver_options, batch_size
+    robustness, u, n_neighbors, faithfulness, squared, solver, solver_options, batch_size
         As in :class:`~skexplain.OptimizedExplainer`.
     n_jobs : int or None, default=None
         Workers (joblib, ``sklearn.utils.parallel``): the budgets are split
@@ -143,9 +143,9 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
     if fracs.size == 0 or not np.all(np.isfinite(fracs)) or np.any(fracs < 0):
         raise ValueError("eta_fracs must be a non-empty array of finite values >= 0.")
     G = compute_gradients(grad_fn, X, batch_size=batch_size, name="grad_fn")
-    _, graph, _ = neighbour_graph(X, u, stacklevel=3)
+    _, graph, _ = neighbour_graph(X, u, n_neighbors=n_neighbors, stacklevel=3)
     terms = robustness_terms(graph, robustness, squared=squared)
-    slv = select_solver(solver)
+    slv = select_solver(solver, n_edges=graph.n_edges)
     build = time.perf_counter() - t0
     # Fixed chunks of budgets, whatever n_jobs: the solver reuses its state
     # from one solve to the next within a program, so the chunking (not the

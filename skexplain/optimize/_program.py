@@ -47,7 +47,8 @@ def robustness_objective(terms, graph, E):
         )
         return cp.sum(t), [cp.norm(D @ E, 2, axis=1) <= S @ t]
     lo, hi, a, b = graph.undirected()
-    c = terms.weights[a] + terms.weights[b]
+    w = np.append(terms.weights, 0.0)       # index -1: a direction not in the graph
+    c = w[a] + w[b]
     if terms.power == 1:
         D = _incidence(lo, hi, n, c)
         return cp.sum(cp.norm(D @ E, 2, axis=1)), []

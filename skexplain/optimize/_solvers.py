@@ -62,10 +62,19 @@ def mosek_licensed():
     return True
 
 
-def select_solver(solver):
+#: ``solver="auto"`` uses the first-order solver for neighbour graphs with at
+#: least this many directed edges. Measured by ``benchmarks/bench_first_order.py``
+#: (max-sensitivity, 10-NN graphs in D = 8, 2 cores): see the docstring of
+#: :func:`select_solver`.
+AUTO_FIRST_ORDER_EDGES = 5000
+
+
+def select_solver(solver, n_edges=None):
     """Resolve the ``solver`` parameter to a cvxpy solver name.
 
-    ``"auto"`` is MOSEK when it is licensed here, else CLARABEL. An explicit
+    ``"auto"`` is ``"PDHG"`` for a neighbour graph of ``n_edges >=
+    AUTO_FIRST_ORDER_EDGES`` directed edges, else MOSEK when it is licensed
+    here, else CLARABEL. An explicit
     ``"MOSEK"`` without a usable licence falls back to CLARABEL with a
     :class:`~skexplain.exceptions.SolverFallbackWarning`. ``"PDHG"`` is the
     package's own first-order solver (:mod:`skexplain.optimize._first_order`),
@@ -78,6 +87,8 @@ def select_solver(solver):
     if name not in {s.upper() for s in SOLVERS}:
         raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
     if name == "AUTO":
+        if n_edges is not None and n_edges >= AUTO_FIRST_ORDER_EDGES:
+            return "PDHG"
         return "MOSEK" if mosek_licensed() else "CLARABEL"
     if name == "MOSEK" and not mosek_licensed():
         warnings.warn(
