@@ -48,7 +48,7 @@ def main(argv=None):
     parser.add_argument("--skip-clarabel", action="store_true")
     parser.add_argument("--crossover", action="store_true")
     parser.add_argument("--clarabel-limit", type=float, default=1800.0)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 30000, 100000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10000, 30000, 100000])
     args = parser.parse_args(argv)
     if args.crossover:
         print("| N | edges | loss | CLARABEL s | PDHG s |")

@@ -118,8 +118,10 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         in the paper's Table 2. The default follows its appendix C.3
         (unsquared), as for the other two losses.
     solver : {"auto", "CLARABEL", "SCS", "MOSEK", "PDHG"}, default="auto"
-        ``"auto"`` uses MOSEK when it is installed *and* licensed, else
-        CLARABEL. An unlicensed MOSEK falls back to CLARABEL with a
+        ``"auto"`` uses ``"PDHG"`` when the neighbour graph has at least
+        5,000 directed edges (``AUTO_FIRST_ORDER_EDGES``; the interior-point
+        solvers take minutes there), else MOSEK when it is installed *and*
+        licensed, else CLARABEL. An unlicensed MOSEK falls back to CLARABEL with a
         :class:`SolverFallbackWarning`. ``"PDHG"``: the package's
         first-order primal-dual solver for large problems (O(edges x d) per
         iteration, no cvxpy compile); it stops at a relative primal-dual gap
@@ -129,7 +131,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ``transform``'s small per-point problems use the ``"auto"`` solver.
     solver_options : dict or None, default=None
         Extra keyword arguments passed to the solver through cvxpy (for
-        ``"PDHG"``: ``tol``, ``max_iter``, ``check_every``).
+        ``"PDHG"``: ``tol``, ``max_iter``, ``check_every``, ``primal_weight``,
+        ``dtype``; see :func:`skexplain.optimize._first_order.solve_first_order`).
     n_neighbors : int or None, default=None
         Use the ``n_neighbors`` nearest points instead of a radius: in
         ``fit`` the symmetrised k-nearest-neighbour graph (``j`` neighbours
