@@ -143,9 +143,9 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
     if fracs.size == 0 or not np.all(np.isfinite(fracs)) or np.any(fracs < 0):
         raise ValueError("eta_fracs must be a non-empty array of finite values >= 0.")
     G = compute_gradients(grad_fn, X, batch_size=batch_size, name="grad_fn")
-    _, graph, _ = neighbour_graph(X, u, n_neighbors=n_neighbors, stacklevel=3)
+    _, graph, n_isolated = neighbour_graph(X, u, n_neighbors=n_neighbors, stacklevel=3)
     terms = robustness_terms(graph, robustness, squared=squared)
-    slv = select_solver(solver, n_edges=graph.n_edges)
+    slv = select_solver(solver, n_points=graph.n_queries - n_isolated)
     build = time.perf_counter() - t0
     # Fixed chunks of budgets, whatever n_jobs: the solver reuses its state
     # from one solve to the next within a program, so the chunking (not the

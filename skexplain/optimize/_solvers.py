@@ -62,19 +62,22 @@ def mosek_licensed():
     return True
 
 
-#: ``solver="auto"`` uses the first-order solver for neighbour graphs with at
-#: least this many directed edges. Measured by ``benchmarks/bench_first_order.py``
-#: (max-sensitivity, 10-NN graphs in D = 8, 2 cores): see the docstring of
-#: :func:`select_solver`.
-AUTO_FIRST_ORDER_EDGES = 5000
+#: ``solver="auto"`` uses the first-order solver for programs with at least
+#: this many points (with neighbours). ``benchmarks/bench_first_order.py
+#: --crossover`` (10-NN graphs in D = 8, 2 cores): Clarabel 2 s / 21 s /
+#: 129 s at 100 / 200 / 350 points, PDHG 0.1-0.3 s. Clarabel's cost follows
+#: the fill-in of its factorisation more than the edge count (150 points
+#: with all pairs, 22k edges: 8 s), so the switch is on points; the paper's
+#: grids (at most 125 points) stay on the conic solvers' 1e-8 accuracy.
+AUTO_FIRST_ORDER_POINTS = 200
 
 
-def select_solver(solver, n_edges=None):
+def select_solver(solver, n_points=None):
     """Resolve the ``solver`` parameter to a cvxpy solver name.
 
-    ``"auto"`` is ``"PDHG"`` for a neighbour graph of ``n_edges >=
-    AUTO_FIRST_ORDER_EDGES`` directed edges, else MOSEK when it is licensed
-    here, else CLARABEL. An explicit
+    ``"auto"`` is ``"PDHG"`` for a program of ``n_points >=
+    AUTO_FIRST_ORDER_POINTS`` points, else MOSEK when it is licensed here,
+    else CLARABEL. An explicit
     ``"MOSEK"`` without a usable licence falls back to CLARABEL with a
     :class:`~skexplain.exceptions.SolverFallbackWarning`. ``"PDHG"`` is the
     package's own first-order solver (:mod:`skexplain.optimize._first_order`),
@@ -87,7 +90,7 @@ def select_solver(solver, n_edges=None):
     if name not in {s.upper() for s in SOLVERS}:
         raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
     if name == "AUTO":
-        if n_edges is not None and n_edges >= AUTO_FIRST_ORDER_EDGES:
+        if n_points is not None and n_points >= AUTO_FIRST_ORDER_POINTS:
             return "PDHG"
         return "MOSEK" if mosek_licensed() else "CLARABEL"
     if name == "MOSEK" and not mosek_licensed():
