@@ -112,16 +112,29 @@ class NeighborGraph:
         in the graph. Pairs are sorted by ``(lo, hi)``. Only meaningful for a
         graph of a point set with itself (``n_queries == n_targets``).
         """
-        n = self.n_targets
-        lo, hi = np.minimum(self.src, self.dst), np.maximum(self.src, self.dst)
-        keys, inv = np.unique(lo * n + hi, return_inverse=True)
-        a = np.full(keys.shape[0], -1, dtype=np.int64)
-        b = np.full(keys.shape[0], -1, dtype=np.int64)
-        fwd = self.src < self.dst
-        edges = np.arange(self.n_edges)
-        a[inv[fwd]] = edges[fwd]
-        b[inv[~fwd]] = edges[~fwd]
-        return keys // n, keys % n, a, b
+        return unordered_pairs(self.src, self.dst, self.n_targets)
+
+
+def unordered_pairs(src, dst, n):
+    """Directed edges ``src -> dst`` (indices below ``n``) grouped by unordered pair.
+
+    Returns
+    -------
+    lo, hi : ndarray of int64, shape (n_pairs,)
+        The pairs, ``lo < hi``, sorted by ``(lo, hi)``.
+    edge_a, edge_b : ndarray of int64, shape (n_pairs,)
+        Index of the edge ``lo -> hi`` and of ``hi -> lo``; ``-1`` where that
+        direction is not among the edges.
+    """
+    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+    keys, inv = np.unique(lo * n + hi, return_inverse=True)
+    a = np.full(keys.shape[0], -1, dtype=np.int64)
+    b = np.full(keys.shape[0], -1, dtype=np.int64)
+    fwd = src < dst
+    edges = np.arange(src.shape[0])
+    a[inv[fwd]] = edges[fwd]
+    b[inv[~fwd]] = edges[~fwd]
+    return keys // n, keys % n, a, b
 
 
 def _check_radius(u):

@@ -183,7 +183,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     graph_ : NeighborGraph
         Neighbour pairs of the training points.
     n_neighbors_ : ndarray of shape (n_samples,)
-        Number of neighbours of each training point.
+        Number of neighbours of each training point (with ``n_neighbors=k``
+        at least ``k``: the graph is symmetrised).
     n_isolated_ : int
         Training points without neighbours.
     solver_ : str

@@ -10,15 +10,18 @@ with ``D`` the edge-difference operator (row ``e``: ``E_src - E_dst``),
 set (one ball ``||E - H||_F^2 <= eta``, or a ball per row). The loss
 weights go into the operator (``K = diag(w) D``) and the steps are Pock &
 Chambolle's diagonal preconditioners, so no operator norm is needed. Every
-iteration costs O(n_edges x d): two sparse products and closed-form steps.
+iteration costs O(n_edges x d): one gather per neighbour pair, one sparse
+product for ``K^T`` (see :class:`_PairOperator`) and closed-form steps; the
+points are first relabelled in reverse Cuthill-McKee order for locality.
 
 * max losses (max-sensitivity, local stability):
   ``F(Y) = sum_i max_{e out of i} ||Y_e||``; its conjugate is the indicator
-  of ``sum_{e out of i} ||Z_e|| <= 1`` for every ``i`` — an l1 ball of the
-  edge-norm vector of each point (weighted by the preconditioner), projected
-  onto for all points at once by Michelot's fixed-point rule.
-* sum losses (average sensitivity): ``F(Y) = sum_e ||Y_e||`` (conjugate: a
-  unit ball per edge) or ``sum_e ||Y_e||^2`` (prox in closed form).
+  of ``sum_{e out of i} ||Z_e|| <= 1`` for every ``i``; the prox scales each
+  dual vector by the projection of its point's edge-norm vector onto a
+  simplex (:class:`_GroupedSimplex`, all points at once, warm-started).
+* sum losses (average sensitivity): one dual row per pair;
+  ``F(Y) = sum_e ||Y_e||`` (conjugate: a unit ball per pair) or
+  ``sum_e ||Y_e||^2`` (prox in closed form).
 * ``C``: projection onto one ball (a 1-D Newton solve in the preconditioned
   metric) or onto row balls.
 
@@ -36,6 +39,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import reverse_cuthill_mckee
 
 from ..exceptions import InaccurateSolutionWarning
+from ..neighbors._graph import unordered_pairs
 
 __all__ = ["FIRST_ORDER_OPTIONS", "FirstOrderResult", "solve_first_order"]
 
@@ -152,14 +156,10 @@ class _PairOperator:
     def __init__(self, src, dst, w, n, dtype):
         if np.any(src == dst):
             raise ValueError("The neighbour graph has self-loops (src == dst).")
-        lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-        keys, inv = np.unique(lo * n + hi, return_inverse=True)
-        p = keys.shape[0]
-        fwd = src < dst
-        self.w_f, self.w_b = np.zeros(p), np.zeros(p)
-        self.w_f[inv[fwd]] = w[fwd]
-        self.w_b[inv[~fwd]] = w[~fwd]
-        self.lo, self.hi = keys // n, keys % n
+        self.lo, self.hi, a, b = unordered_pairs(src, dst, n)
+        p = self.lo.shape[0]
+        w0 = np.append(w, 0.0)                  # index -1: a missing direction
+        self.w_f, self.w_b = w0[a], w0[b]
         cols = np.arange(p)
         self.S_lo = sp.csr_matrix((np.ones(p, dtype), (self.lo, cols)), shape=(n, p))
         self.S_hi = sp.csr_matrix((np.ones(p, dtype), (self.hi, cols)), shape=(n, p))

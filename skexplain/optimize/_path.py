@@ -96,8 +96,8 @@ def _solve_budgets(spec, fracs):
 
 
 def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity", u=2.0,
-                     n_neighbors=None, faithfulness="global", squared=False, solver="auto", solver_options=None,
-                     batch_size=None, n_jobs=None, verbose=0):
+                     n_neighbors=None, faithfulness="global", squared=False, solver="auto",
+                     solver_options=None, batch_size=None, n_jobs=None, verbose=0):
     """Optimised explanations for each budget, building the program once.
 
     The neighbour graph and the parametrised (DPP) cvxpy problem are built

@@ -82,7 +82,8 @@ def select_solver(solver, n_points=None):
     :class:`~skexplain.exceptions.SolverFallbackWarning`. ``"PDHG"`` is the
     package's own first-order solver (:mod:`skexplain.optimize._first_order`),
     which needs no cvxpy solver; its options (``tol``, ``max_iter``,
-    ``check_every``) go through ``solver_options``.
+    ``check_every``, ``primal_weight``, ``dtype``) go through
+    ``solver_options``.
     """
     name = str(solver).upper()
     if name == "PDHG":
