@@ -93,24 +93,24 @@ class _GroupedSimplex:
     def __call__(self, z):
         """Projected entries (``z >= 0``, in the dtype of ``s``)."""
         groups, s, n, S = self.groups, self.s, self.n, self.S
-        over = (S @ z) > 1.0
-        if not over.any():
-            self.theta[:] = 0.0
-            return z
-        theta = self.theta * over
+        theta = self.theta
+        # first round on every entry, from the previous call's theta; no
+        # "is the group over its bound" pass: a group under it gets a
+        # non-positive Newton step, clamped to 0, where it stays
         act = z > np.take(theta, groups) * s
         num, den = S @ (z * act), S @ (s * act)
-        idx = np.arange(z.shape[0])
+        idx = None                         # None: every entry (no gathers)
+        gi, zi, si = groups, z, s
         for rnd in range(n + 2):
             # Newton step for the groups in play, then keep the entries of the
             # groups whose active set changed (the others are exact: their
             # theta is a fixed point). Comparing active sets, not thetas,
             # is immune to rounding in the sums.
             pos = den > 0
-            step = np.maximum((num - 1.0) / np.where(pos, den, 1.0), 0.0) * (pos & over)
-            theta = np.where(self._live(idx, groups), step, theta).astype(s.dtype, copy=False)
-            gi = groups[idx]
-            new_act = z[idx] > np.take(theta, gi) * s[idx]
+            step = np.maximum((num - 1.0) / np.where(pos, den, 1.0), 0.0) * pos
+            theta = (step if idx is None else np.where(self._live(gi), step, theta))
+            theta = theta.astype(s.dtype, copy=False)
+            new_act = zi > np.take(theta, gi) * si
             if rnd:
                 # left of the root from the second step on: active sets only
                 # shrink (in exact arithmetic; enforcing it stops rounding
@@ -122,22 +122,22 @@ class _GroupedSimplex:
             changed = np.zeros(n, dtype=bool)
             changed[gi[flip]] = True
             keep = np.take(changed, gi)
-            idx, act, gi = idx[keep], new_act[keep], gi[keep]
-            num = np.bincount(gi, weights=z[idx] * act, minlength=n)
-            den = np.bincount(gi, weights=s[idx] * act, minlength=n)
+            idx = np.flatnonzero(keep) if idx is None else idx[keep]
+            act, gi = new_act[keep], gi[keep]
+            zi, si = z[idx], s[idx]
+            num = np.bincount(gi, weights=zi * act, minlength=n)
+            den = np.bincount(gi, weights=si * act, minlength=n)
         self.theta = theta
-        # theta = 0 outside the groups over the bound, where t = z
+        # theta = 0 for the groups under the bound, where t = z
         out = np.take(theta, groups)
         out *= s
         np.subtract(z, out, out=out)
         return np.maximum(out, 0.0, out=out)
 
-    def _live(self, idx, groups):
-        """Groups with an entry in ``idx``."""
-        if idx.shape[0] == groups.shape[0]:
-            return np.ones(self.n, dtype=bool)
+    def _live(self, gi):
+        """Groups with an entry in ``gi``."""
         live = np.zeros(self.n, dtype=bool)
-        live[groups[idx]] = True
+        live[gi] = True
         return live
 
 
@@ -328,7 +328,7 @@ def solve_first_order(H, graph, terms, *, faithfulness, budget, tol=1e-4, max_it
     touch = op.touch(row_weight)
     tau = 1.0 / (omega * np.where(touch > 0, touch, 1.0))
     project, support = _ball_projector(H, faithfulness, budget, tau)
-    half = work.type(omega / 2.0)                          # sigma_e w_e, every edge
+    half = omega / 2.0                                     # sigma_e w_e, every edge
 
     if terms.reduction == "max":
         # dual: Z_f (edge lo -> hi, group lo) and Z_b (hi -> lo, group hi)
@@ -351,20 +351,24 @@ def solve_first_order(H, graph, terms, *, faithfulness, budget, tol=1e-4, max_it
             if partial:
                 z[~present] = 0.0
             t = simplex(z)
-            scale = np.divide(t, z, out=np.zeros_like(t), where=z > 0)   # (t <= z)
+            scale = np.divide(t, z, out=t, where=z > 0)   # t <= z (and t = 0 where z = 0)
             V[0] *= scale[:op.p, None]
             V[1] *= scale[op.p:, None]
             return V
 
         unit = bool(np.all(op.w_f == 1.0) and np.all(op.w_b == 1.0))
+        same = bool(np.array_equal(op.w_f, op.w_b))   # e.g. local stability's 1/distance
         wf_col, wb_col = op.w_f.astype(work)[:, None], op.w_b.astype(work)[:, None]
         P = np.empty((op.p, d), work)
+        T = None if same else np.empty((op.p, d), work)
 
         def weighted(Z):
+            np.subtract(Z[0], Z[1], out=P) if same else np.multiply(Z[0], wf_col, out=P)
             if unit:
-                return np.subtract(Z[0], Z[1], out=P)
-            np.multiply(Z[0], wf_col, out=P)
-            return np.subtract(P, Z[1] * wb_col, out=P)
+                return P
+            if same:
+                return np.multiply(P, wf_col, out=P)
+            return np.subtract(P, np.multiply(Z[1], wb_col, out=T), out=P)
 
         def primal(Delta):
             norms = _row_norms(Delta)
@@ -405,9 +409,9 @@ def solve_first_order(H, graph, terms, *, faithfulness, budget, tol=1e-4, max_it
         def weighted(Z):
             return Z[0] * c_col
 
-    sign = (1.0, -1.0)
     E = project(H.copy() if E0 is None else np.asarray(E0, dtype=np.float64))
     Z = np.zeros((blocks, op.p, d), work)
+    V = np.empty_like(Z)       # the next dual iterate (buffers swap each iteration)
     KtZ = np.zeros((n, d))
     E_bar = E
     status, gap, p_obj, d_obj = "max_iter", np.inf, np.nan, np.nan
@@ -417,11 +421,10 @@ def solve_first_order(H, graph, terms, *, faithfulness, budget, tol=1e-4, max_it
     it = 0
     for it in range(1, max_iter + 1):
         check = it % check_every == 0 or it == max_iter
-        op.diff(E_bar.astype(work, copy=False), out=Delta)
-        Delta *= half
-        V = np.empty_like(Z)
-        for k in range(blocks):            # (two blocks at most: the directions)
-            np.add(Z[k], Delta if sign[k] > 0 else -Delta, out=V[k])
+        op.diff((half * E_bar).astype(work, copy=False), out=Delta)
+        np.add(Z[0], Delta, out=V[0])
+        if blocks == 2:                    # the reverse direction: -Delta
+            np.subtract(Z[1], Delta, out=V[1])
         Z_new = prox_dual(V)
         KtZ = op.adjoint(weighted(Z_new))
         E_new = project(E - ta * KtZ)
@@ -429,7 +432,7 @@ def solve_first_order(H, graph, terms, *, faithfulness, budget, tol=1e-4, max_it
         if check:
             res_p = float(np.linalg.norm((E_new - E) / ta))
             res_d = float(np.sqrt(np.sum(np.asarray(Z_new - Z, dtype=np.float64) ** 2)))
-        E, Z = E_new, Z_new
+        E, Z, V = E_new, Z_new, Z
         if check:
             p_obj = primal(op.diff(E))
             d_obj = -conj(Z) - support(-KtZ)
