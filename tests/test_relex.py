@@ -269,10 +269,3 @@ def test_digits_reproduction_small_run():
     assert clean["RelEx"]["deletion"] < clean["Gradient"]["deletion"]
     assert clean["RelEx"]["preservation"] > clean["Gradient"]["preservation"]
     assert set(res["X_adv"]) == {0.2} and res["masks"]["RelEx"].shape == res["X"].shape
-
-
-def test_cli_quick_relex(capsys):
-    from skexplain.__main__ import main
-    assert main(["reproduce", "relex", "--quick"]) == 0
-    out = capsys.readouterr().out
-    assert "| 0.3 | RelEx |" in out and "preservation" in out

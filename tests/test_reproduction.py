@@ -1,9 +1,8 @@
-"""The agreement-rate reproduction and the command line."""
+"""The agreement-rate reproduction (the command line: test_cli.py)."""
 
 import numpy as np
 import pytest
 
-from skexplain.__main__ import main
 from skexplain.reproduction import format_agreement_table, run_agreement
 
 
@@ -23,12 +22,6 @@ def test_identical_metrics_agree_fully():
     rows = run_agreement(dims=(2,), functions=["sin"], radii=(2.0,),
                          metrics=["max_sensitivity", "max_sensitivity"])
     assert rows[0]["rate"] == 1.0
-
-
-def test_cli_runs_one_dimension(capsys):
-    assert main(["reproduce", "agreement", "--dims", "2", "--eta-frac", "0.2"]) == 0
-    out = capsys.readouterr().out
-    assert "| D | function | u |" in out and "whole grid" in out
 
 
 @pytest.mark.slow

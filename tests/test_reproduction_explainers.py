@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from skexplain.__main__ import main
 from skexplain.datasets import StaircaseFunction, make_two_gaussians
 from skexplain.reproduction import (
     EQUIVALENCE_COLUMNS,
@@ -72,16 +71,6 @@ def test_tradeoff_staircase_limits():
     # p(x) = (1/2, 2/3) at the paper's point with reference 0: distances hand-computed
     assert stair[0]["distance"] == pytest.approx(np.hypot(0.5, 2 / 3), rel=1e-6)
     assert stair[1]["distance"] == pytest.approx(1 / 6, abs=0.03)
-
-
-def test_cli_quick_tradeoff(capsys):
-    assert main(["reproduce", "tradeoff", "--quick"]) == 0
-    out = capsys.readouterr().out
-    assert "| staircase | 0.01 |" in out and "| breast_cancer | 10 |" in out
-    # the same table from two workers
-    assert main(["reproduce", "tradeoff", "--quick", "--n-jobs", "2"]) == 0
-    out2 = capsys.readouterr().out
-    assert out2.split("\n")[:-2] == out.split("\n")[:-2]  # all but the timing line
 
 
 @pytest.mark.slow

@@ -17,7 +17,8 @@ from ._relex import (
     relex_methods,
     run_relex,
 )
-from ._table import format_table
+from ._plot import plot_agreement, plot_equivalence, plot_relex, plot_tradeoff
+from ._table import format_table, write_csv
 
 __all__ = [
     "EQUIVALENCE_COLUMNS",
@@ -30,9 +31,14 @@ __all__ = [
     "format_table",
     "load_digits_problem",
     "load_equivalence_problem",
+    "plot_agreement",
+    "plot_equivalence",
+    "plot_relex",
+    "plot_tradeoff",
     "relex_methods",
     "run_agreement",
     "run_equivalence",
     "run_relex",
     "run_tradeoff",
+    "write_csv",
 ]

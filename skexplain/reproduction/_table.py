@@ -1,8 +1,10 @@
 """Rows of reproduction results: computed in parallel, formatted as Markdown."""
 
+import csv
+
 from ..utils._parallel import parallel_map
 
-__all__ = ["collect_rows", "format_table"]
+__all__ = ["collect_rows", "format_table", "write_csv"]
 
 
 def format_table(rows, columns):
@@ -19,6 +21,22 @@ def format_table(rows, columns):
     sep = "|" + "|".join("---" for _ in columns) + "|"
     body = ["| " + " | ".join(f.format(r[k]) for k, _, f in columns) + " |" for r in rows]
     return "\n".join([head, sep, *body])
+
+
+def write_csv(rows, columns, path):
+    """Write the ``columns`` keys of ``rows`` to ``path`` as CSV (full precision).
+
+    The header holds the keys (not the Markdown headers): stable names for
+    pandas or a spreadsheet. ``None`` is written as an empty field, other
+    non-numeric values with ``str``.
+    """
+    keys = [k for k, _, _ in columns]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(keys)
+        for r in rows:
+            writer.writerow(["" if r[k] is None else r[k] if isinstance(r[k], (int, float, str))
+                             else str(r[k]) for k in keys])
 
 
 def collect_rows(func, tasks, n_jobs, verbose, desc, progress):
