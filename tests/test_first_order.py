@@ -158,18 +158,22 @@ def test_pdhg_on_a_graph_with_one_way_edges(metric):
 
 
 def test_auto_solver_switches_to_pdhg_on_large_graphs():
-    from skexplain.optimize._solvers import AUTO_FIRST_ORDER_POINTS, select_solver
+    from skexplain.optimize._solvers import AUTO_FIRST_ORDER_SIZE, select_solver
 
-    assert select_solver("auto", n_points=AUTO_FIRST_ORDER_POINTS) == "PDHG"
-    assert select_solver("auto", n_points=AUTO_FIRST_ORDER_POINTS - 1) in ("CLARABEL", "MOSEK")
-    assert select_solver("CLARABEL", n_points=10 ** 9) == "CLARABEL"
+    assert select_solver("auto", size=AUTO_FIRST_ORDER_SIZE) == "PDHG"
+    assert select_solver("auto", size=AUTO_FIRST_ORDER_SIZE - 1) in ("CLARABEL", "MOSEK")
+    assert select_solver("CLARABEL", size=10 ** 9) == "CLARABEL"
     rng = np.random.default_rng(0)
     X = rng.normal(size=(450, 8))
     G = np.sin(X)
     est = OptimizedExplainer(n_neighbors=10).fit(X, G)
     assert est.solver_ == "PDHG" and est.status_ == "optimal"
-    small = OptimizedExplainer(n_neighbors=2).fit(X[:40], G[:40])
+    small = OptimizedExplainer(n_neighbors=2).fit(X[:40], G[:40])    # 320 entries
     assert small.solver_ in ("CLARABEL", "MOSEK")
+    # the switch counts entries: 40 points in D = 30 are PDHG's (Clarabel: ~5 s)
+    W = rng.normal(size=(40, 30))
+    wide = OptimizedExplainer(n_neighbors=5).fit(W, np.sin(W))
+    assert wide.solver_ == "PDHG" and wide.status_ == "optimal"
 
 
 def test_n_neighbors_fit_graph_and_transform_use_the_k_nearest():

@@ -197,3 +197,33 @@ def test_agreement_bad_input():
         agreement_rate([np.ones((2, 2)), np.ones((3, 2))])
     with pytest.raises(ValueError, match="top_k"):
         agreement_rate([np.ones((2, 2))] * 2, top_k=3)
+
+
+def test_robustness_with_n_neighbors_uses_the_symmetrised_knn_graph():
+    # 1-D points 0, 1, 3, 7: nearest neighbours 0->1, 1->0, 3->1, 7->3;
+    # symmetrised: 0:{1}, 1:{0, 3}, 3:{1, 7}, 7:{3}
+    X = np.array([[0.0], [1.0], [3.0], [7.0]])
+    E = np.array([[0.0], [2.0], [3.0], [10.0]])
+    per = max_sensitivity(X, E, n_neighbors=1, per_point=True)
+    np.testing.assert_allclose(per, [2.0, 2.0, 7.0, 7.0])
+    # average sensitivity: means over the same neighbour sets
+    np.testing.assert_allclose(average_sensitivity(X, E, n_neighbors=1, per_point=True),
+                               [2.0, 1.5, 4.0, 7.0])
+    # local stability divides by the distances: |2-0|/1, max(2/1, 1/2), max(1/2, 7/4), 7/4
+    np.testing.assert_allclose(local_stability(X, E, n_neighbors=1, per_point=True),
+                               [2.0, 2.0, 1.75, 1.75])
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"u": 1.0, "n_neighbors": 2}])
+def test_robustness_needs_exactly_one_neighbourhood(kwargs):
+    X = np.arange(6.0).reshape(3, 2)
+    with pytest.raises(ValueError, match="exactly one of u"):
+        max_sensitivity(X, X, **kwargs)
+
+
+def test_robustness_rejects_a_graph_of_other_points():
+    from skexplain.neighbors import radius_neighbor_graph
+
+    X = np.arange(8.0).reshape(4, 2)
+    with pytest.raises(ValueError, match="graph has 3 query points but X has 4"):
+        max_sensitivity(X, X, graph=radius_neighbor_graph(X[:3], 5.0))

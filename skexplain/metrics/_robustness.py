@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..neighbors import radius_neighbor_graph
+from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
 from ..utils import check_explanations
 
 __all__ = [
@@ -140,16 +140,24 @@ def faithfulness_loss(gradients, explanations, *, per_point=False):
     return sq if per_point else float(sq.sum())
 
 
-def _robustness(metric, X, explanations, u, squared, per_point, graph):
+def _robustness(metric, X, explanations, u, n_neighbors, squared, per_point, graph):
     X = check_explanations(X, name="X")
     E = check_explanations(explanations, X, name="explanations")
     if graph is None:
-        graph = radius_neighbor_graph(X, u)
+        if (u is None) == (n_neighbors is None):
+            raise ValueError("give exactly one of u (a radius) and n_neighbors (a number of "
+                             f"nearest neighbours); got u={u!r}, n_neighbors={n_neighbors!r}.")
+        graph = (radius_neighbor_graph(X, u) if n_neighbors is None
+                 else knn_neighbor_graph(X, n_neighbors))
+    elif graph.n_queries != X.shape[0]:
+        raise ValueError(f"graph has {graph.n_queries} query points but X has {X.shape[0]} "
+                         "rows: pass the neighbour graph of X.")
     vals = evaluate_terms(robustness_terms(graph, metric, squared=squared), graph, E)
     return vals if per_point else float(vals.sum())
 
 
-def max_sensitivity(X, explanations, *, u, per_point=False, graph=None):
+def max_sensitivity(X, explanations, *, u=None, n_neighbors=None, per_point=False,
+                    graph=None):
     """Max-sensitivity ``sum_n max_{||X_n - X_n'|| <= u} ||E_n - E_n'||_2``.
 
     Neighbours exclude the point itself; a point without neighbours adds 0.
@@ -160,12 +168,18 @@ def max_sensitivity(X, explanations, *, u, per_point=False, graph=None):
         Input points.
     explanations : array-like of shape (n_samples, n_features)
         Explanations of the points.
-    u : float
+    u : float, optional
         Neighbourhood radius.
+    n_neighbors : int, optional
+        Instead of ``u``: the ``n_neighbors`` nearest points, symmetrised
+        (``knn_neighbor_graph``, the graph of
+        ``OptimizedExplainer(n_neighbors=...)``). Give exactly one of ``u``
+        and ``n_neighbors`` unless ``graph`` is given.
     per_point : bool, default=False
         Return the per-point maxima instead of their sum.
     graph : NeighborGraph, optional
-        Precomputed ``radius_neighbor_graph(X, u)``.
+        Precomputed neighbour graph of ``X`` (then ``u`` and
+        ``n_neighbors`` are not used).
 
     Returns
     -------
@@ -179,10 +193,12 @@ def max_sensitivity(X, explanations, *, u, per_point=False, graph=None):
     >>> max_sensitivity(X, E, u=1.0)  # 1 + max(1, 2) + 2
     5.0
     """
-    return _robustness("max_sensitivity", X, explanations, u, False, per_point, graph)
+    return _robustness("max_sensitivity", X, explanations, u, n_neighbors, False, per_point,
+                       graph)
 
 
-def local_stability(X, explanations, *, u, per_point=False, graph=None):
+def local_stability(X, explanations, *, u=None, n_neighbors=None, per_point=False,
+                    graph=None):
     """Local stability ``sum_n max_{n'} ||E_n - E_n'|| / ||X_n - X_n'||``.
 
     The maximum runs over the neighbours ``n'`` within radius ``u`` (itself
@@ -190,7 +206,7 @@ def local_stability(X, explanations, *, u, per_point=False, graph=None):
 
     Parameters
     ----------
-    X, explanations, u, per_point, graph
+    X, explanations, u, n_neighbors, per_point, graph
         As in :func:`max_sensitivity`.
 
     Returns
@@ -203,11 +219,12 @@ def local_stability(X, explanations, *, u, per_point=False, graph=None):
     >>> local_stability([[0.0], [2.0]], [[0.0], [1.0]], u=2.0)
     1.0
     """
-    return _robustness("local_stability", X, explanations, u, False, per_point, graph)
+    return _robustness("local_stability", X, explanations, u, n_neighbors, False, per_point,
+                       graph)
 
 
-def average_sensitivity(X, explanations, *, u, squared=False, per_point=False,
-                        graph=None):
+def average_sensitivity(X, explanations, *, u=None, n_neighbors=None, squared=False,
+                        per_point=False, graph=None):
     """Average sensitivity ``sum_n mean_{n'} ||E_n - E_n'||^p``.
 
     The mean is uniform over the neighbours within radius ``u`` (itself
@@ -215,7 +232,7 @@ def average_sensitivity(X, explanations, *, u, squared=False, per_point=False,
 
     Parameters
     ----------
-    X, explanations, u, per_point, graph
+    X, explanations, u, n_neighbors, per_point, graph
         As in :func:`max_sensitivity`.
     squared : bool, default=False
         ``p = 2`` as in the paper's Table 2; the default ``p = 1`` follows its
@@ -235,17 +252,16 @@ def average_sensitivity(X, explanations, *, u, squared=False, per_point=False,
     >>> average_sensitivity(X, E, u=1.0, squared=True)  # 1 + (1 + 4) / 2 + 4
     7.5
     """
-    return _robustness(
-        "average_sensitivity", X, explanations, u, squared, per_point, graph
-    )
+    return _robustness("average_sensitivity", X, explanations, u, n_neighbors, squared,
+                       per_point, graph)
 
 
-def robustness_loss(metric, X, explanations, *, u, squared=False, per_point=False,
-                    graph=None):
+def robustness_loss(metric, X, explanations, *, u=None, n_neighbors=None, squared=False,
+                    per_point=False, graph=None):
     """Dispatch to :func:`max_sensitivity`, :func:`local_stability` or
     :func:`average_sensitivity` by name."""
     if metric not in ROBUSTNESS_METRICS:
         raise ValueError(
             f"metric must be one of {ROBUSTNESS_METRICS}; got {metric!r}."
         )
-    return _robustness(metric, X, explanations, u, squared, per_point, graph)
+    return _robustness(metric, X, explanations, u, n_neighbors, squared, per_point, graph)

@@ -118,9 +118,10 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         in the paper's Table 2. The default follows its appendix C.3
         (unsquared), as for the other two losses.
     solver : {"auto", "CLARABEL", "SCS", "MOSEK", "PDHG"}, default="auto"
-        ``"auto"`` uses ``"PDHG"`` from 200 points with neighbours on
-        (``AUTO_FIRST_ORDER_POINTS``; the interior-point solvers take minutes
-        on 350-point 10-NN graphs in D = 8), else MOSEK when it is installed *and*
+        ``"auto"`` uses ``"PDHG"`` from 1000 explanation entries (points
+        with neighbours x features, ``AUTO_FIRST_ORDER_SIZE``; the
+        interior-point solvers take minutes on 350-point 10-NN graphs in
+        D = 8 or 100 points in D = 30), else MOSEK when it is installed *and*
         licensed, else CLARABEL. An unlicensed MOSEK falls back to CLARABEL with a
         :class:`SolverFallbackWarning`. ``"PDHG"``: the package's
         first-order primal-dual solver for large problems (O(edges x d) per
@@ -335,7 +336,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             frac = float(self.eta) / L_max if L_max > 0 else 0.0
         else:
             frac = float(self.eta_frac)
-        solver = select_solver(self.solver, n_points=graph.n_queries - n_isolated)
+        solver = select_solver(self.solver, size=(graph.n_queries - n_isolated) * G.shape[1])
         E, status, stats = program.solve(frac, solver, self.solver_options,
                                          n_jobs=self.n_jobs)
         if status != "optimal" and solver == "PDHG":

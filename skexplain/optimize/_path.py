@@ -145,7 +145,7 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
     G = compute_gradients(grad_fn, X, batch_size=batch_size, name="grad_fn")
     _, graph, n_isolated = neighbour_graph(X, u, n_neighbors=n_neighbors, stacklevel=3)
     terms = robustness_terms(graph, robustness, squared=squared)
-    slv = select_solver(solver, n_points=graph.n_queries - n_isolated)
+    slv = select_solver(solver, size=(graph.n_queries - n_isolated) * X.shape[1])
     build = time.perf_counter() - t0
     # Fixed chunks of budgets, whatever n_jobs: the solver reuses its state
     # from one solve to the next within a program, so the chunking (not the

@@ -63,20 +63,22 @@ def mosek_licensed():
 
 
 #: ``solver="auto"`` uses the first-order solver for programs with at least
-#: this many points (with neighbours). ``benchmarks/bench_first_order.py
-#: --crossover`` (10-NN graphs in D = 8, 2 cores): Clarabel 2 s / 21 s /
-#: 129 s at 100 / 200 / 350 points, PDHG 0.1-0.3 s. Clarabel's cost follows
-#: the fill-in of its factorisation more than the edge count (150 points
-#: with all pairs, 22k edges: 8 s), so the switch is on points; the paper's
-#: grids (at most 125 points) stay on the conic solvers' 1e-8 accuracy.
-AUTO_FIRST_ORDER_POINTS = 200
+#: this many explanation entries (points with neighbours x features).
+#: Clarabel's cost follows the fill-in of its factorisation, which grows
+#: with both (10-NN graphs, max-sensitivity, 2 cores): D = 8: 2 s / 21 s /
+#: 129 s at 100 / 200 / 350 points (``benchmarks/bench_first_order.py
+#: --crossover``); D = 16, 100 points: 16 s; D = 30: 9 s at 50 points, 96 s
+#: at 100; PDHG 0.05-0.3 s on all of these. The paper's grids (at most 125
+#: points in D = 4: 500 entries) stay on the conic solvers' 1e-8 accuracy.
+AUTO_FIRST_ORDER_SIZE = 1000
 
 
-def select_solver(solver, n_points=None):
+def select_solver(solver, size=None):
     """Resolve the ``solver`` parameter to a cvxpy solver name.
 
-    ``"auto"`` is ``"PDHG"`` for a program of ``n_points >=
-    AUTO_FIRST_ORDER_POINTS`` points, else MOSEK when it is licensed here,
+    ``"auto"`` is ``"PDHG"`` for a program of ``size >=
+    AUTO_FIRST_ORDER_SIZE`` explanation entries (points with neighbours x
+    features), else MOSEK when it is licensed here,
     else CLARABEL. An explicit
     ``"MOSEK"`` without a usable licence falls back to CLARABEL with a
     :class:`~skexplain.exceptions.SolverFallbackWarning`. ``"PDHG"`` is the
@@ -91,7 +93,7 @@ def select_solver(solver, n_points=None):
     if name not in {s.upper() for s in SOLVERS}:
         raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
     if name == "AUTO":
-        if n_points is not None and n_points >= AUTO_FIRST_ORDER_POINTS:
+        if size is not None and size >= AUTO_FIRST_ORDER_SIZE:
             return "PDHG"
         return "MOSEK" if mosek_licensed() else "CLARABEL"
     if name == "MOSEK" and not mosek_licensed():
