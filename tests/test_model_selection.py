@@ -56,7 +56,7 @@ def test_registry_and_errors():
     with pytest.raises(ValueError, match="exactly one"):
         make_tradeoff_scorer()
     g = Gradient(lambda Z: Z).fit(X)
-    with pytest.raises(ValueError, match="need a radius"):
+    with pytest.raises(ValueError, match="need a neighbourhood"):
         get_explanation_scorer("neg_max_sensitivity")(g, X)
 
 
@@ -176,3 +176,18 @@ def test_explanation_path_does_not_depend_on_n_jobs():
         np.testing.assert_array_equal(other.explanations, one.explanations)
         np.testing.assert_array_equal(other.robustness_loss, one.robustness_loss)
     assert one.status == ["optimal"] * 5
+
+
+def test_robustness_scorer_neighbourhood_from_scorer_or_estimator():
+    est = OptimizedExplainer(n_neighbors=3, eta_frac=0.3).fit(X, G)
+    E = est.explanations_
+    by_k = -np.mean(max_sensitivity(X, E, n_neighbors=3, per_point=True))
+    by_u = -np.mean(max_sensitivity(X, E, u=0.7, per_point=True))
+    assert by_k != pytest.approx(by_u)
+    # the scorer's own neighbourhood wins; without one, the estimator's n_neighbors
+    assert make_explanation_scorer("max_sensitivity", n_neighbors=3)(est, X, G) == \
+        pytest.approx(by_k)
+    assert make_explanation_scorer("max_sensitivity", u=0.7)(est, X, G) == pytest.approx(by_u)
+    assert make_explanation_scorer("max_sensitivity")(est, X, G) == pytest.approx(by_k)
+    with pytest.raises(ValueError, match=r"unknown parameters \['radius'\]"):
+        make_explanation_scorer("max_sensitivity", radius=0.7)(est, X, G)

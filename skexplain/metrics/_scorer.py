@@ -79,11 +79,21 @@ def _takes_gradients(final):
         return False
 
 
-def _radius(estimator, params):
-    u = params.get("u", getattr(_final(estimator), "u", None))
-    if u is None:
-        raise ValueError("robustness scorers need a radius: make_explanation_scorer(..., u=...).")
-    return u
+def _neighbourhood(estimator, params):
+    """``u`` or ``n_neighbors`` for a robustness scorer: the scorer's own, else
+    the estimator's (``OptimizedExplainer``'s ``n_neighbors``, then ``u``)."""
+    unknown = set(params) - {"u", "n_neighbors", "squared"}
+    if unknown:
+        raise ValueError(f"unknown parameters {sorted(unknown)} for a robustness scorer; "
+                         "it takes u or n_neighbors, and squared.")
+    if "u" in params or "n_neighbors" in params:
+        return {"u": params.get("u"), "n_neighbors": params.get("n_neighbors")}
+    final = _final(estimator)
+    k, u = getattr(final, "n_neighbors", None), getattr(final, "u", None)
+    if k is None and u is None:
+        raise ValueError("robustness scorers need a neighbourhood: "
+                         "make_explanation_scorer(..., u=...) or (..., n_neighbors=...).")
+    return {"u": None, "n_neighbors": k} if k is not None else {"u": u, "n_neighbors": None}
 
 
 def _evaluate(metric, estimator, X, y, grad_fn, params):
@@ -101,11 +111,11 @@ def _evaluate(metric, estimator, X, y, grad_fn, params):
         G = _gradients(estimator, Xm, y, grad_fn) if G is None else G
         return float(np.mean(faithfulness_loss(G, E, per_point=True)))
     if metric in ROBUSTNESS_METRICS:
-        vals = robustness_loss(metric, Xm, E, u=_radius(estimator, params),
+        vals = robustness_loss(metric, Xm, E, **_neighbourhood(estimator, params),
                                squared=params.get("squared", getattr(
                                    _final(estimator), "squared", False)), per_point=True)
         return float(np.mean(vals))
-    kw = {k: v for k, v in params.items() if k not in ("u", "squared")}
+    kw = {k: v for k, v in params.items() if k not in ("u", "n_neighbors", "squared")}
     if metric == "local_lipschitz":
         return local_lipschitz_estimate(final, Xm, **kw)
     if metric == "neighbourhood_robustness":
@@ -156,8 +166,11 @@ def make_explanation_scorer(metric, *, grad_fn=None, **metric_params):
     grad_fn : callable, optional
         Gradient function used when the scorer's ``y`` is not a gradient array.
     **metric_params
-        Passed to the metric (``u``, ``squared``, ``n_samples``, ``sigma``,
-        ``random_state``, ``reference``, ...).
+        Passed to the metric (``u`` or ``n_neighbors``, ``squared``,
+        ``n_samples``, ``sigma``, ``random_state``, ``reference``, ...). A
+        robustness loss without ``u`` or ``n_neighbors`` uses the
+        estimator's (``OptimizedExplainer``'s ``n_neighbors``, else its
+        ``u``).
 
     Returns
     -------
