@@ -244,7 +244,7 @@ def spearman_similarity(A, B, *, per_point=False):
     -1.0
     """
     A = check_array(A, dtype=np.float64, input_name="A")
-    B = check_explanations(B, A, name="B")
+    B = check_explanations(B, A, name="B", ref_name="A")
     Ra = rankdata(A, axis=1)
     Rb = rankdata(B, axis=1)
     Ra -= Ra.mean(axis=1, keepdims=True)
@@ -276,7 +276,7 @@ def topk_intersection(A, B, k, *, normalize=True, per_point=False):
     0.5
     """
     A = check_array(A, dtype=np.float64, input_name="A")
-    B = check_explanations(B, A, name="B")
+    B = check_explanations(B, A, name="B", ref_name="A")
     d = A.shape[1]
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= d:
         raise ValueError(f"k must be an integer in [1, {d}]; got {k!r}.")

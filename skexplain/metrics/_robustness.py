@@ -135,7 +135,7 @@ def faithfulness_loss(gradients, explanations, *, per_point=False):
     29.0
     """
     G = check_explanations(gradients, name="gradients")
-    E = check_explanations(explanations, G, name="explanations")
+    E = check_explanations(explanations, G, name="explanations", ref_name="gradients")
     sq = np.sum((G - E) ** 2, axis=1)
     return sq if per_point else float(sq.sum())
 

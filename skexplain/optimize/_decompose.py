@@ -22,7 +22,7 @@ from joblib import effective_n_jobs
 from sklearn.utils.parallel import Parallel, delayed
 
 from ..exceptions import InaccurateSolutionWarning
-from ._program import ExplanationProgram
+from ._program import ExplanationProgram, scaled_deviations, to_caller_units
 from ._solvers import worker_options
 
 __all__ = ["TransductiveProblem", "MIN_BLOCK_EDGES"]
@@ -31,15 +31,15 @@ __all__ = ["TransductiveProblem", "MIN_BLOCK_EDGES"]
 MIN_BLOCK_EDGES = 2000
 
 
-def _build(G, graph, spec, center, max_loss):
+def _build(G, graph, spec, center, reference):
     robustness, faithfulness, squared = spec
     return ExplanationProgram(G, graph, robustness, faithfulness=faithfulness,
-                              squared=squared, center=center, max_loss=max_loss)
+                              squared=squared, center=center, reference=reference)
 
 
-def _solve_block(G, graph, spec, center, max_loss, frac, solver, options):
+def _solve_block(G, graph, spec, center, reference, frac, solver, options):
     """Worker: build one block's program from arrays and solve it once."""
-    program = _build(G, graph, spec, center, max_loss)
+    program = _build(G, graph, spec, center, reference)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InaccurateSolutionWarning)
         return program.solve(frac, solver, worker_options(solver, options))
@@ -75,12 +75,12 @@ class TransductiveProblem:
         self.graph = graph
         self.spec = (robustness, faithfulness, squared)
         self.center = G.mean(axis=0)
-        dev = G - self.center
-        self.point_max_loss = np.einsum("ij,ij->i", dev, dev)
-        self.max_faithfulness_loss = float(self.point_max_loss.sum())
+        _, unit, point_u = scaled_deviations(G, self.center)
+        loss_u = float(point_u.sum())
+        self.reference = (unit, loss_u)
+        self.point_max_loss, self.max_faithfulness_loss = to_caller_units(unit, point_u, loss_u)
         n = G.shape[0]
-        self.scale = (np.sqrt(self.max_faithfulness_loss / n)
-                      if self.max_faithfulness_loss > 0 else 1.0)
+        self.scale = unit * np.sqrt(loss_u / n) if loss_u > 0 else 1.0
         self.blocks = self._split(graph, faithfulness)
         self._programs = None
 
@@ -104,12 +104,12 @@ class TransductiveProblem:
 
     def _block_args(self, b):
         return (self.gradients[b], self.graph.subgraph(b), self.spec, self.center,
-                self.max_faithfulness_loss)
+                self.reference)
 
     def closed_form(self, eta_frac):
         """The gradients (``eta_frac = 0``) or the mean gradient (``>= 1``)."""
         n = self.gradients.shape[0]
-        if eta_frac == 0 or self.max_faithfulness_loss == 0:
+        if eta_frac == 0 or self.reference[1] == 0:
             return self.gradients.copy()
         if eta_frac >= 1:
             return np.tile(self.center, (n, 1))

@@ -452,7 +452,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         todo = todo[graph.degree[todo] > 0]
         # a zero budget (eta_frac = 0, or a gradient equal to the mean) leaves
         # only the gradient itself
-        zero = self.eta_frac_ * np.sum((G[todo] - self.gradient_mean_) ** 2, axis=1) == 0
+        zero = (self.eta_frac_ == 0) | np.all(G[todo] == self.gradient_mean_, axis=1)
         out[todo[zero]] = G[todo[zero]]
         todo = todo[~zero]
         if todo.size:
@@ -482,7 +482,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         c, s = self.gradient_mean_, self.gradient_scale_
         H = (G - c) / s
         F = (self.explanations_ - c) / s
-        radius = np.sqrt(self.eta_frac_ * np.sum((G - c) ** 2, axis=1)) / s
+        radius = np.sqrt(self.eta_frac_) * np.linalg.norm(H, axis=1)   # (no G**2: no overflow)
         # each point's own data: its neighbours' explanations and weights,
         # cut from the edge arrays at the CSR pointers
         cuts = graph.indptr[1:-1]

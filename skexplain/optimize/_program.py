@@ -56,6 +56,30 @@ def robustness_objective(terms, graph, E):
     return cp.sum_squares(D @ E), []
 
 
+def scaled_deviations(G, center):
+    """``(G - center) / unit``, ``unit`` (the largest absolute deviation, or 1)
+    and the rows' squared norms in units of ``unit^2``.
+
+    Squared norms of gradients of magnitude 1e-200 or 1e200 under- or
+    overflow; in units of the largest deviation they lie in ``[0, d]``.
+    """
+    dev = G - center
+    unit = float(np.max(np.abs(dev))) if dev.size else 0.0
+    unit = unit if unit > 0 else 1.0
+    dev_u = dev / unit
+    return dev_u, unit, np.einsum("ij,ij->i", dev_u, dev_u)
+
+
+def to_caller_units(unit, *values):
+    """``value * unit^2`` for each value (inf or 0 only where the true value
+    over- or underflows a float)."""
+    sq = np.float64(unit)
+    with np.errstate(over="ignore", under="ignore"):
+        sq = sq * sq
+        return tuple(v * sq if isinstance(v, np.ndarray) else float(np.float64(v) * sq)
+                     for v in values)
+
+
 class ExplanationProgram:
     """min robustness(E) s.t. faithfulness(E) <= eta, for fixed X-graph and G.
 
@@ -81,9 +105,12 @@ class ExplanationProgram:
         The reference explanation of the budgets, default ``mean(G)``. A
         sub-problem of a larger one (see :class:`TransductiveProblem`)
         passes the whole problem's mean gradient.
-    max_loss : float, optional
-        ``L_max`` the global budget is a fraction of, default
-        ``sum_n ||G_n - center||^2`` over these points.
+    reference : tuple (unit, loss), optional
+        ``L_max = loss * unit**2``, the loss the global budget is a fraction
+        of (a sub-problem passes its whole problem's), default
+        ``sum_n ||G_n - center||^2`` over these points. Kept as a pair so
+        that gradients of any magnitude neither over- nor underflow
+        (see :func:`scaled_deviations`).
 
     Attributes
     ----------
@@ -95,21 +122,30 @@ class ExplanationProgram:
     """
 
     def __init__(self, gradients, graph, robustness, *, faithfulness="global",
-                 squared=False, center=None, max_loss=None):
+                 squared=False, center=None, reference=None):
         G = np.asarray(gradients, dtype=np.float64)
         n, d = G.shape
         self.center = G.mean(axis=0) if center is None else np.asarray(center, dtype=np.float64)
-        dev = G - self.center
-        self.point_max_loss = np.einsum("ij,ij->i", dev, dev)
-        self._own_loss = float(self.point_max_loss.sum())
-        self.max_faithfulness_loss = self._own_loss if max_loss is None else float(max_loss)
-        self.scale = np.sqrt(self._own_loss / n) if self._own_loss > 0 else 1.0
+        dev_u, unit, point_u = scaled_deviations(G, self.center)
+        own_u = float(point_u.sum())
+        self.point_max_loss, self._own_loss = to_caller_units(unit, point_u, own_u)
+        # L_max of the whole problem (a block of a larger one gets its parent's)
+        ref_unit, ref_u = (unit, own_u) if reference is None else reference
+        self.max_faithfulness_loss = to_caller_units(ref_unit, ref_u)[0]
+        rms_u = np.sqrt(own_u / n) if own_u > 0 else 1.0
+        self.scale = unit * rms_u
+        # budgets in the rescaled coordinates, computed without squaring G
+        self._point_budget_unit = point_u / rms_u ** 2      # ||H_n||^2
+        self._loss_ratio = ((ref_u / own_u) * (ref_unit / unit) ** 2 if own_u > 0
+                            else np.inf)                   # L_max / own loss
+        self._own_zero = own_u == 0
+        self.reference = (ref_unit, ref_u)
         self.gradients = G
         self.faithfulness = faithfulness
         self.graph = graph
         self.terms = robustness_terms(graph, robustness, squared=squared)
-        self._H = dev / self.scale
-        self._free = self.point_max_loss > 0
+        self._H = dev_u / rms_u
+        self._free = point_u > 0
         self._problem = None
         self._first_order_start = None
 
@@ -148,10 +184,10 @@ class ExplanationProgram:
         loss, the minimum.
         """
         n = self.gradients.shape[0]
-        if eta_frac == 0 or self._own_loss == 0:
+        if eta_frac == 0 or self._own_zero:
             return self.gradients.copy()
         if eta_frac >= 1 or (self.faithfulness == "global"
-                             and eta_frac * self.max_faithfulness_loss >= self._own_loss):
+                             and eta_frac * self._loss_ratio >= 1.0):
             return np.tile(self.center, (n, 1))
         return None
 
@@ -163,9 +199,9 @@ class ExplanationProgram:
                                   "compile_time": 0.0, "num_iters": 0}
         if self.faithfulness == "global":
             # (== eta_frac * n in the rescaled coordinates when max_loss is our own)
-            budget = float(eta_frac) * self.max_faithfulness_loss / self.scale ** 2
+            budget = float(eta_frac) * self._loss_ratio * self._H.shape[0]
         else:
-            budget = np.sqrt(eta_frac * self.point_max_loss) / self.scale
+            budget = np.sqrt(eta_frac * self._point_budget_unit)
         H = self._H
         t0 = time.perf_counter()
         if solver == "PDHG":

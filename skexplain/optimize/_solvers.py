@@ -142,6 +142,14 @@ def solve_problem(problem, solver, options=None):
     opts = {**DEFAULT_SOLVER_OPTIONS.get(solver, {}), **(options or {})}
     try:
         problem.solve(solver=solver, **opts)
+    except (TypeError, ValueError) as exc:
+        if not options:
+            raise
+        # cvxpy and the solvers reject unknown or ill-typed settings this way
+        raise ValueError(
+            f"solver_options {sorted(options)} were rejected by the {solver} solver: "
+            f"{exc}"
+        ) from exc
     except cp.SolverError as exc:
         raise SolverError(
             f"The {solver} solver failed ({exc}). {hint}",

@@ -8,7 +8,7 @@ from sklearn.utils import check_array
 __all__ = ["check_explanations", "check_gradient_source", "compute_gradients"]
 
 
-def check_explanations(E, X=None, *, name="explanations"):
+def check_explanations(E, X=None, *, name="explanations", ref_name="X"):
     """Validate an ``(n, d)`` array of explanations or gradients.
 
     Parameters
@@ -19,6 +19,8 @@ def check_explanations(E, X=None, *, name="explanations"):
         When given, ``E`` must have the same shape.
     name : str
         Argument name used in error messages.
+    ref_name : str, default="X"
+        Name of ``X`` in error messages.
 
     Returns
     -------
@@ -42,7 +44,7 @@ def check_explanations(E, X=None, *, name="explanations"):
         )
     if X is not None and E.shape != X.shape:
         raise ValueError(
-            f"{name} must have the same shape as X, {X.shape}; got {E.shape}."
+            f"{name} must have the same shape as {ref_name}, {X.shape}; got {E.shape}."
         )
     if not np.all(np.isfinite(E)):
         bad = int(np.sum(~np.all(np.isfinite(E), axis=1)))

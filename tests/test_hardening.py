@@ -1,0 +1,75 @@
+"""Hostile input: extreme magnitudes, rejected solver settings, messages that
+name the argument, dtype behaviour."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from skexplain import OptimizedExplainer
+from skexplain.exceptions import NoNeighborsWarning
+from skexplain.metrics import faithfulness_loss, max_sensitivity
+
+RNG = np.random.default_rng(0)
+X = RNG.uniform(-2, 2, size=(30, 3))
+G = np.cos(X) + 0.2 * X
+
+
+def _fit(G, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoNeighborsWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)     # L_max overflows at 1e200
+        return OptimizedExplainer(u=1.2, eta_frac=0.2, **kw).fit(X, G)
+
+
+@pytest.mark.parametrize("faithfulness", ["global", "pointwise"])
+@pytest.mark.parametrize("magnitude", [1e-200, 1e-30, 1e30, 1e200])
+def test_gradients_of_any_magnitude_give_scaled_explanations(magnitude, faithfulness):
+    # the problem is homogeneous: E(c G) = c E(G); squaring 1e200 overflows and
+    # squaring 1e-200 underflows, so the solve must scale before squaring
+    ref = _fit(G, faithfulness=faithfulness)
+    est = _fit(G * magnitude, faithfulness=faithfulness)
+    np.testing.assert_allclose(est.explanations_ / magnitude, ref.explanations_,
+                               rtol=1e-6, atol=1e-6)
+    assert est.eta_frac_ == ref.eta_frac_
+    # out of sample too
+    X_new = RNG.uniform(-2, 2, size=(4, 3))
+    G_new = np.cos(X_new) + 0.2 * X_new
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoNeighborsWarning)
+        np.testing.assert_allclose(est.transform(X_new, grad_fn=G_new * magnitude) / magnitude,
+                                   ref.transform(X_new, grad_fn=G_new), rtol=1e-6, atol=1e-6)
+
+
+def test_huge_gradients_with_the_first_order_solver():
+    ref = _fit(G, solver="PDHG", solver_options={"tol": 1e-7})
+    est = _fit(G * 1e200, solver="PDHG", solver_options={"tol": 1e-7})
+    np.testing.assert_allclose(est.explanations_ / 1e200, ref.explanations_, atol=1e-6)
+
+
+def test_solver_settings_rejected_by_the_solver_name_solver_options():
+    with pytest.raises(ValueError, match=r"solver_options .*'max_iters'.* rejected by the "
+                                         r"CLARABEL solver"):
+        _fit(G, solver="CLARABEL", solver_options={"max_iters": 5})
+
+
+def test_shape_messages_name_both_arguments():
+    with pytest.raises(ValueError, match=r"explanations must have the same shape as "
+                                         r"gradients, \(30, 3\); got \(3, 3\)"):
+        faithfulness_loss(G, G[:3])
+    with pytest.raises(ValueError, match=r"explanations must have the same shape as X"):
+        max_sensitivity(X, G[:, :2], u=1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float32, np.float64])
+def test_integer_and_float32_input_is_computed_in_float64(dtype):
+    Xd = np.round(X * 3).astype(dtype)
+    Xd = np.unique(Xd, axis=0)
+    Gd = (np.cos(Xd.astype(np.float64)) * 4).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoNeighborsWarning)
+        est = OptimizedExplainer(u=2.0, eta_frac=0.3).fit(Xd, Gd)
+        ref = OptimizedExplainer(u=2.0, eta_frac=0.3).fit(Xd.astype(np.float64),
+                                                          Gd.astype(np.float64))
+    assert est.explanations_.dtype == np.float64
+    np.testing.assert_array_equal(est.explanations_, ref.explanations_)
