@@ -163,7 +163,10 @@ class KernelSHAP(BaseExplainer):
             v = v.reshape(p, S + 2, m).mean(axis=2)
             v_empty, v_full, vz = v[:, S], v[:, S + 1], v[:, :S]
             rhs = np.empty((p, d + 1))
-            rhs[:, :d] = (vz - v_empty[:, None]) @ (Z * self._kernel[:, None])
+            # einsum, not BLAS: a row's result must not depend on how many
+            # rows share the product (batch_size / n_jobs), BLAS kernels do
+            rhs[:, :d] = np.einsum("ps,sd->pd", vz - v_empty[:, None],
+                                   Z * self._kernel[:, None])
             rhs[:, d] = v_full - v_empty
-            out[a:b] = (rhs @ self._kkt_pinv.T)[:, :d]
+            out[a:b] = np.einsum("pk,jk->pj", rhs, self._kkt_pinv)[:, :d]
         return out
