@@ -6,71 +6,19 @@ import pickle
 import joblib
 import numpy as np
 import pytest
+from _estimators import ESTIMATORS, gradient
+
+from skexplain import OptimizedExplainer
 
 try:                                  # joblib >= 1.5 depends on it; older ones vendor it
     import cloudpickle
 except ImportError:                   # pragma: no cover
     from joblib.externals import cloudpickle
-from scipy import stats
 
-from skexplain import OptimizedExplainer
-from skexplain.explainers import (
-    CLIME,
-    LIME,
-    Gradient,
-    GradientXInput,
-    IntegratedGradients,
-    KernelSHAP,
-    KernelSmoothGrad,
-    RelEx,
-    SmoothGrad,
-    UniGrad,
-)
-from skexplain.models import FunctionModel
-
-
-def predict(X):
-    return np.sin(X).sum(axis=1) + 0.1 * X[:, 0] * X[:, 1]
-
-
-def gradient(X):
-    G = np.cos(X)
-    G[:, 0] += 0.1 * X[:, 1]
-    G[:, 1] += 0.1 * X[:, 0]
-    return G
-
-
-def proba(X):
-    p = 1.0 / (1.0 + np.exp(-predict(X)))
-    return np.c_[1.0 - p, p]
-
-
-def proba_gradient(X, *args):
-    return gradient(X)
-
-
-MODEL = FunctionModel(predict=predict, gradient=gradient)
 pytestmark = pytest.mark.filterwarnings("ignore::skexplain.exceptions.NoNeighborsWarning")
 RNG = np.random.default_rng(0)
 X = RNG.uniform(-1, 1, size=(24, 3))
 X_NEW = RNG.uniform(-1, 1, size=(9, 3))
-
-ESTIMATORS = {
-    "Gradient": lambda **kw: Gradient(MODEL, **kw),
-    "GradientXInput": lambda **kw: GradientXInput(MODEL, **kw),
-    "IntegratedGradients": lambda **kw: IntegratedGradients(MODEL, n_steps=8, **kw),
-    "SmoothGrad": lambda **kw: SmoothGrad(MODEL, sigma=0.2, n_samples=10, random_state=0, **kw),
-    "UniGrad": lambda **kw: UniGrad(MODEL, radius=0.3, n_samples=10, random_state=0, **kw),
-    "KernelSmoothGrad": lambda **kw: KernelSmoothGrad(
-        MODEL, sampler=stats.norm(scale=0.2), n_samples=10, random_state=0, **kw),
-    "CLIME": lambda **kw: CLIME(MODEL, sigma=0.2, n_samples=30, random_state=0, **kw),
-    "LIME": lambda **kw: LIME(MODEL, n_samples=40, random_state=0, **kw),
-    "KernelSHAP": lambda **kw: KernelSHAP(MODEL, n_samples=30, random_state=0, **kw),
-    "RelEx": lambda **kw: RelEx(FunctionModel(predict=proba), n_noise=4, n_iter=4,
-                                random_state=0, **kw),
-    "OptimizedExplainer": lambda **kw: OptimizedExplainer(u=0.8, eta_frac=0.3,
-                                                          grad_fn=gradient, **kw),
-}
 
 
 def _explain(est):

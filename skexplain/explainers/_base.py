@@ -137,13 +137,27 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             return np.zeros((0, X.shape[1]))
         n_workers = min(effective_n_jobs(self.n_jobs), X.shape[0])
         if n_workers <= 1:
-            return self._explain(X, columns)
+            return self._check_finite(self._explain(X, columns), X)
         # every row's attribution is computed on its own (counter-based
         # random numbers), so splitting the rows changes no bit of the result
         parts = np.array_split(np.arange(X.shape[0]), n_workers)
-        return np.vstack(Parallel(n_jobs=self.n_jobs)(
+        return self._check_finite(np.vstack(Parallel(n_jobs=self.n_jobs)(
             delayed(self._explain)(X[p], columns[p]) for p in parts
-        ))
+        )), X)
+
+    def _check_finite(self, E, X):
+        """Model outputs are checked when they arrive; what is computed from
+        them (products with X, surrogate fits) can still overflow."""
+        finite = np.all(np.isfinite(E), axis=1)
+        if not finite.all():
+            i = int(np.flatnonzero(~finite)[0])
+            raise ValueError(
+                f"{type(self).__name__} computed non-finite attributions for "
+                f"{int((~finite).sum())} of {len(E)} rows of X (e.g. row {i}, max |x| = "
+                f"{np.max(np.abs(X[i])):.3g}): the values overflow a float. Rescale X or "
+                "the model's output."
+            )
+        return E
 
     def _check_transform_input(self, X):
         """Fitted check, validated ``X`` and its target column per row."""

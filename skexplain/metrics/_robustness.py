@@ -97,7 +97,24 @@ def edge_norms(E, src, dst, E_dst=None):
     out = np.empty(src.shape[0])
     for start in range(0, src.shape[0], _EDGE_CHUNK):
         sl = slice(start, start + _EDGE_CHUNK)
-        out[sl] = np.linalg.norm(E[src[sl]] - E_dst[dst[sl]], axis=1)
+        out[sl] = _row_norms(E[src[sl]] - E_dst[dst[sl]])
+    return out
+
+
+def _row_norms(D):
+    """Euclidean row norms that neither overflow (1e200) nor underflow (1e-200)
+    in the squares: rows outside a safe range are rescaled by their largest
+    entry first. ``inf`` only where the norm itself exceeds the float range."""
+    sq = np.einsum("ij,ij->i", D, D)
+    out = np.sqrt(sq)
+    bad = (sq > 1e300) | ((sq < 1e-280) & (sq >= 0))
+    if bad.any():
+        Db = D[bad]
+        m = np.max(np.abs(Db), axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            safe = np.where((m > 0) & np.isfinite(m), m, 1.0)
+            scaled = m * np.sqrt(np.einsum("ij,ij->i", Db / safe[:, None], Db / safe[:, None]))
+        out[bad] = np.where(np.isfinite(m), scaled, np.inf)
     return out
 
 
