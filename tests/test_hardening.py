@@ -18,7 +18,8 @@ G = np.cos(X) + 0.2 * X
 def _fit(G, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoNeighborsWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)     # L_max overflows at 1e200
+        # no numpy overflow warning even where a reported loss is inf
+        warnings.simplefilter("error", RuntimeWarning)
         return OptimizedExplainer(u=1.2, eta_frac=0.2, **kw).fit(X, G)
 
 
@@ -32,6 +33,15 @@ def test_gradients_of_any_magnitude_give_scaled_explanations(magnitude, faithful
     np.testing.assert_allclose(est.explanations_ / magnitude, ref.explanations_,
                                rtol=1e-6, atol=1e-6)
     assert est.eta_frac_ == ref.eta_frac_
+    # losses in squared gradient units: exact, or inf / 0 where the true
+    # value leaves the float range ((1e200)^2, (1e-200)^2)
+    for name in ("faithfulness_loss_", "max_faithfulness_loss_", "eta_"):
+        with np.errstate(over="ignore", under="ignore"):
+            expected = getattr(ref, name) * np.float64(magnitude) ** 2
+        if np.isfinite(expected) and expected > 1e-300:
+            np.testing.assert_allclose(getattr(est, name), expected, rtol=1e-6)
+        else:
+            assert getattr(est, name) == (np.inf if magnitude > 1 else 0.0)
     # out of sample too
     X_new = RNG.uniform(-2, 2, size=(4, 3))
     G_new = np.cos(X_new) + 0.2 * X_new

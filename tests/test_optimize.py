@@ -359,8 +359,40 @@ class _FakeProblem:
         self.status, self.exc = status, exc
 
     def solve(self, **kwargs):
+        self.kwargs = kwargs
         if self.exc is not None:
             raise self.exc
+
+
+def test_clarabel_linear_solver_follows_the_program_size():
+    # qdldl on small programs, Clarabel's own choice on large ones; the
+    # user's solver_options win either way
+    small, large = _FakeProblem("optimal"), _FakeProblem("optimal")
+    solve_problem(small, "CLARABEL", size=_solvers.CLARABEL_QDLDL_MAX_SIZE - 1)
+    solve_problem(large, "CLARABEL", size=_solvers.CLARABEL_QDLDL_MAX_SIZE)
+    assert small.kwargs == {"solver": "CLARABEL", "direct_solve_method": "qdldl"}
+    assert large.kwargs == {"solver": "CLARABEL"}
+    mine = _FakeProblem("optimal")
+    solve_problem(mine, "CLARABEL", {"direct_solve_method": "faer"}, size=10)
+    assert mine.kwargs["direct_solve_method"] == "faer"
+    scs = _FakeProblem("optimal")
+    solve_problem(scs, "SCS", size=10)
+    assert scs.kwargs == {"solver": "SCS"}
+
+
+def test_explanation_program_passes_its_size_to_the_solver(monkeypatch):
+    from skexplain.optimize import _program
+    seen = []
+
+    def recording_solve(problem, solver, options=None, *, size=None):
+        seen.append(size)
+        return solve_problem(problem, solver, options, size=size)
+
+    monkeypatch.setattr(_program, "solve_problem", recording_solve)
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    ExplanationProgram(np.cos(X), radius_neighbor_graph(X, 1.0), "max_sensitivity").solve(
+        0.3, "CLARABEL")
+    assert seen == [40 * 3]
 
 
 def test_solver_status_handling():

@@ -22,6 +22,15 @@ def make_grid(n_per_axis, n_features, *, low=-5.0, high=5.0):
     -------
     X : ndarray of shape (n_per_axis ** n_features, n_features)
         Rows in lexicographic order (the first feature varies slowest).
+
+    Examples
+    --------
+    >>> from skexplain.datasets import make_grid
+    >>> make_grid(2, 2, low=0.0, high=1.0)
+    array([[0., 0.],
+           [0., 1.],
+           [1., 0.],
+           [1., 1.]])
     """
     if int(n_per_axis) < 1 or int(n_features) < 1:
         raise ValueError(

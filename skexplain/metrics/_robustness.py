@@ -144,6 +144,8 @@ def faithfulness_loss(gradients, explanations, *, per_point=False):
     Returns
     -------
     float or ndarray of shape (n_samples,)
+        ``inf`` (without a warning) where the squared distances exceed the
+        float range, i.e. for differences beyond about ``1e154``.
 
     Examples
     --------
@@ -153,7 +155,8 @@ def faithfulness_loss(gradients, explanations, *, per_point=False):
     """
     G = check_explanations(gradients, name="gradients")
     E = check_explanations(explanations, G, name="explanations", ref_name="gradients")
-    sq = np.sum((G - E) ** 2, axis=1)
+    with np.errstate(over="ignore"):      # inf is the true value's float
+        sq = np.sum((G - E) ** 2, axis=1)
     return sq if per_point else float(sq.sum())
 
 
@@ -276,7 +279,18 @@ def average_sensitivity(X, explanations, *, u=None, n_neighbors=None, squared=Fa
 def robustness_loss(metric, X, explanations, *, u=None, n_neighbors=None, squared=False,
                     per_point=False, graph=None):
     """Dispatch to :func:`max_sensitivity`, :func:`local_stability` or
-    :func:`average_sensitivity` by name."""
+    :func:`average_sensitivity` by name.
+
+    Examples
+    --------
+    Per point, average sensitivity is the mean distance to the neighbours'
+    explanations (point 1: (1 + 2) / 2):
+
+    >>> from skexplain.metrics import robustness_loss
+    >>> X, E = [[0.0], [1.0], [2.0]], [[0.0], [1.0], [3.0]]
+    >>> robustness_loss("average_sensitivity", X, E, u=1.0, per_point=True)
+    array([1. , 1.5, 2. ])
+    """
     if metric not in ROBUSTNESS_METRICS:
         raise ValueError(
             f"metric must be one of {ROBUSTNESS_METRICS}; got {metric!r}."

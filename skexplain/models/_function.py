@@ -30,6 +30,18 @@ class FunctionModel(ModelAdapter):
     (Gradient, SmoothGrad, IntegratedGradients, ...) read it as ``gradient``,
     the perturbation explainers as ``predict``. Wrap it in a
     :class:`FunctionModel` to say explicitly which it is.
+
+    Examples
+    --------
+    Without ``gradient``, gradients are central finite differences of
+    ``predict``:
+
+    >>> import numpy as np
+    >>> from skexplain.models import FunctionModel
+    >>> model = FunctionModel(predict=lambda X: (X ** 2).sum(axis=1))
+    >>> x = np.array([[1.0, -2.0]])
+    >>> model.predict(x, 0), model.gradient(x, 0).round(6)
+    (array([5.]), array([[ 2., -4.]]))
     """
 
     def __init__(self, predict=None, gradient=None, *, fd_step=FD_STEP):

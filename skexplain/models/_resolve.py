@@ -33,6 +33,22 @@ def as_model(model, *, callable_as="predict", output="auto", fd_step=FD_STEP):
     Returns
     -------
     adapter : ModelAdapter
+
+    Examples
+    --------
+    A linear model's input gradient is its coefficient vector, read from
+    ``coef_`` (no finite differences):
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skexplain.models import as_model
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [1.0, 3.0]])
+    >>> model = as_model(LinearRegression().fit(X, X @ [2.0, -1.0]))
+    >>> model.exact_gradient
+    True
+    >>> model.gradient(X[:2], 0).round(6)
+    array([[ 2., -1.],
+           [ 2., -1.]])
     """
     if isinstance(model, ModelAdapter):
         # a shallow copy: the adapter caches facts (number of outputs) on

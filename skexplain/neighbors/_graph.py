@@ -163,6 +163,16 @@ def radius_neighbor_graph(X, u, *, X_query=None, nn=None):
     Returns
     -------
     graph : NeighborGraph
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.neighbors import radius_neighbor_graph
+    >>> g = radius_neighbor_graph(np.array([[0.0], [1.0], [3.0]]), u=1.0)
+    >>> g.src, g.dst
+    (array([0, 1]), array([1, 0]))
+    >>> g.isolated
+    array([False, False,  True])
     """
     u = _check_radius(u)
     if nn is None:
@@ -219,6 +229,18 @@ def knn_neighbor_graph(X, n_neighbors, *, X_query=None, nn=None, n_jobs=None):
     -------
     graph : NeighborGraph
         ``radius`` is the largest neighbour distance.
+
+    Examples
+    --------
+    Point 3's nearest point is 2, so 2 gets a second neighbour:
+
+    >>> import numpy as np
+    >>> from skexplain.neighbors import knn_neighbor_graph
+    >>> g = knn_neighbor_graph(np.array([[0.0], [1.0], [1.5], [4.0]]), n_neighbors=1)
+    >>> g.src, g.dst
+    (array([0, 1, 1, 2, 2, 3]), array([1, 0, 2, 1, 3, 2]))
+    >>> g.degree
+    array([1, 2, 2, 1])
     """
     n = X.shape[0]
     k = _check_n_neighbors(n_neighbors, n, X_query is None)

@@ -119,6 +119,24 @@ class ExplanationProgram:
         ``L_max = sum_n ||G_n - mean(G)||^2``.
     point_max_loss : ndarray of shape (n_samples,)
         ``||G_n - mean(G)||^2``.
+
+    Examples
+    --------
+    Two neighbours with gradients 0 and 2: ``L_max = 2``, so ``eta_frac =
+    0.25`` allows ``||G - E||^2 <= 0.5``, spent symmetrically:
+
+    >>> import numpy as np
+    >>> from skexplain.neighbors import radius_neighbor_graph
+    >>> from skexplain.optimize import ExplanationProgram
+    >>> graph = radius_neighbor_graph(np.array([[0.0], [1.0]]), u=1.0)
+    >>> program = ExplanationProgram(np.array([[0.0], [2.0]]), graph, "max_sensitivity")
+    >>> E, status, stats = program.solve(0.25, "CLARABEL")
+    >>> E.round(4), status
+    (array([[0.5],
+           [1.5]]), 'optimal')
+    >>> program.solve(0.25, "PDHG")[0].round(4)   # same optimum, first-order
+    array([[0.5],
+           [1.5]])
     """
 
     def __init__(self, gradients, graph, robustness, *, faithfulness="global",
@@ -226,7 +244,7 @@ class ExplanationProgram:
         else:
             problem = self.problem
             self.budget.value = budget if self.faithfulness == "global" else budget[self._free]
-            status = solve_problem(problem, solver, options)
+            status = solve_problem(problem, solver, options, size=self.E.size)
             wall = time.perf_counter() - t0
             st = problem.solver_stats
             stats = {

@@ -8,8 +8,10 @@ import cvxpy as cp
 from ..exceptions import InaccurateSolutionWarning, SolverError, SolverFallbackWarning
 
 __all__ = [
+    "CLARABEL_QDLDL_MAX_SIZE",
     "DEFAULT_SOLVER_OPTIONS",
     "SOLVERS",
+    "default_solver_options",
     "mosek_licensed",
     "select_solver",
     "solve_problem",
@@ -19,12 +21,29 @@ __all__ = [
 #: Solver names accepted by the ``solver`` parameter (case-insensitive).
 SOLVERS = ("auto", "CLARABEL", "SCS", "MOSEK", "PDHG")
 
-#: Options passed to a solver unless the user's ``solver_options`` override
-#: them. Clarabel's automatic choice of linear solver picks the supernodal
-#: ``faer`` backend for dense neighbour graphs, where it measured 6x slower
-#: than ``qdldl`` here (150 points, all pairs: 51 s vs 8 s); on the paper's
-#: grids the two are on par.
+#: Options passed to a solver for programs below
+#: :data:`CLARABEL_QDLDL_MAX_SIZE` explanation entries, unless the user's
+#: ``solver_options`` override them. On small programs Clarabel's automatic
+#: choice of linear solver (the supernodal, multithreaded ``faer``) measured
+#: slower than ``qdldl``: 150 points with all pairs 51 s vs 8 s; 10-NN graphs
+#: in D = 8, max-sensitivity, 2 cores: 4.0 s vs 0.9 s at 100 points, 10.1 s vs
+#: 6.6 s at 200 (D = 30, 50 points: 10.3 s vs 5.1 s).
 DEFAULT_SOLVER_OPTIONS = {"CLARABEL": {"direct_solve_method": "qdldl"}}
+
+#: From this many explanation entries (points x features) on, Clarabel keeps
+#: its own choice of linear solver: ``qdldl``'s fill-in grows faster (10-NN,
+#: D = 8: 350 points 65 s vs ``faer``'s 21 s; 2,000 points with ~10
+#: neighbours each: ``faer`` 91 s, ``qdldl`` had not finished its first
+#: iteration after 5 min).
+CLARABEL_QDLDL_MAX_SIZE = 2000
+
+
+def default_solver_options(solver, size=None):
+    """The package's default options for ``solver`` on a program of
+    ``size`` explanation entries (``None``: small)."""
+    if size is not None and size >= CLARABEL_QDLDL_MAX_SIZE:
+        return {}
+    return dict(DEFAULT_SOLVER_OPTIONS.get(solver, {}))
 
 #: Options that keep a solver on one thread inside a parallel worker (the
 #: workers are the parallelism; threads inside them would oversubscribe).
@@ -86,6 +105,12 @@ def select_solver(solver, size=None):
     which needs no cvxpy solver; its options (``tol``, ``max_iter``,
     ``check_every``, ``primal_weight``, ``dtype``) go through
     ``solver_options``.
+
+    Examples
+    --------
+    >>> from skexplain.optimize import select_solver
+    >>> select_solver("auto", size=5000), select_solver("clarabel")
+    ('PDHG', 'CLARABEL')
     """
     name = str(solver).upper()
     if name == "PDHG":
@@ -113,7 +138,7 @@ def select_solver(solver, size=None):
     return name
 
 
-def solve_problem(problem, solver, options=None):
+def solve_problem(problem, solver, options=None, *, size=None):
     """Solve a cvxpy problem, turning bad statuses into clear errors.
 
     Parameters
@@ -122,7 +147,11 @@ def solve_problem(problem, solver, options=None):
     solver : str
         A resolved solver name (see :func:`select_solver`).
     options : dict or None
-        Extra keyword arguments for the solver.
+        Extra keyword arguments for the solver; they override
+        :func:`default_solver_options`.
+    size : int, optional
+        Number of explanation entries of the program, which chooses the
+        default options (see :data:`CLARABEL_QDLDL_MAX_SIZE`).
 
     Returns
     -------
@@ -139,7 +168,7 @@ def solve_problem(problem, solver, options=None):
         "Try another solver (solver='SCS' or 'CLARABEL'), a larger eta_frac, "
         "or check the gradients for extreme values."
     )
-    opts = {**DEFAULT_SOLVER_OPTIONS.get(solver, {}), **(options or {})}
+    opts = {**default_solver_options(solver, size), **(options or {})}
     try:
         problem.solve(solver=solver, **opts)
     except (TypeError, ValueError) as exc:

@@ -93,6 +93,19 @@ def compute_gradients(source, X, *, batch_size=None, name="grad_fn"):
     Returns
     -------
     G : ndarray of shape (n_samples, n_features), float64, finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.utils import compute_gradients
+    >>> X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> compute_gradients(lambda X: 2 * X, X, batch_size=1)
+    array([[2., 4.],
+           [6., 8.]])
+    >>> compute_gradients(lambda X: X[:, :1], X)
+    Traceback (most recent call last):
+    ...
+    ValueError: grad_fn must return an array of shape (2, 2) (one gradient per row of X); it returned shape (2, 1).
     """
     check_gradient_source(source, name=name)
     if not callable(source):
