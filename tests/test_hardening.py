@@ -83,3 +83,16 @@ def test_integer_and_float32_input_is_computed_in_float64(dtype):
                                                           Gd.astype(np.float64))
     assert est.explanations_.dtype == np.float64
     np.testing.assert_array_equal(est.explanations_, ref.explanations_)
+
+
+@pytest.mark.parametrize("dtype", [bool, np.float16])
+def test_boolean_and_float16_points_are_computed_in_float64(dtype):
+    Xd = np.unique(np.round(X).astype(dtype), axis=0)
+    Gd = np.cos(Xd.astype(np.float64)) + Xd.astype(np.float64) ** 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoNeighborsWarning)
+        est = OptimizedExplainer(u=1.5, eta_frac=0.3).fit(Xd, Gd)
+        ref = OptimizedExplainer(u=1.5, eta_frac=0.3).fit(Xd.astype(np.float64), Gd)
+    assert est.explanations_.dtype == np.float64
+    np.testing.assert_array_equal(est.explanations_, ref.explanations_)
+    assert max_sensitivity(Xd, Gd, u=1.5) == max_sensitivity(Xd.astype(np.float64), Gd, u=1.5)
