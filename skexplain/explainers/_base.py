@@ -43,8 +43,10 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ``random_state`` at fit time, so that ``transform`` is a deterministic
     function of each row (see :mod:`skexplain.explainers._noise`).
 
-    Parameters common to all explainers
-    -----------------------------------
+    Notes
+    -----
+    Parameters common to all explainers:
+
     model : estimator, callable, FunctionModel or None
         The model to explain, unless one is passed to ``fit``. Note that
         :func:`sklearn.base.clone` (used by GridSearchCV, cross_validate, ...)
