@@ -96,3 +96,50 @@ def test_boolean_and_float16_points_are_computed_in_float64(dtype):
     assert est.explanations_.dtype == np.float64
     np.testing.assert_array_equal(est.explanations_, ref.explanations_)
     assert max_sensitivity(Xd, Gd, u=1.5) == max_sensitivity(Xd.astype(np.float64), Gd, u=1.5)
+
+
+# the hostile-input list, once per public estimator
+from _estimators import ESTIMATORS  # noqa: E402
+
+from skexplain.explainers import CLIME, LIME, KernelSHAP, RelEx, SmoothGrad, UniGrad  # noqa: E402
+
+
+@pytest.mark.filterwarnings("ignore::skexplain.exceptions.NoNeighborsWarning")
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_every_estimator_rejects_empty_non_finite_and_wrongly_shaped_x(name):
+    Xs = np.random.default_rng(1).uniform(-1, 1, size=(12, 3))
+    nan, inf = Xs.copy(), Xs.copy()
+    nan[3, 1], inf[5, 2] = np.nan, -np.inf
+    bad = {"empty": np.zeros((0, 3)), "1-D": Xs[:, 0], "3-D": Xs[None], "NaN": nan, "inf": inf}
+    for what, Xb in bad.items():
+        with pytest.raises(ValueError, match=r"sample|2D array|NaN|infinity|inf") as e:
+            ESTIMATORS[name]().fit(Xb)
+        assert "X" in str(e.value) or "array" in str(e.value), (what, str(e.value))
+    fitted = ESTIMATORS[name]().fit(Xs)
+    with pytest.raises(ValueError, match="features"):
+        fitted.transform(Xs[:, :2])
+
+
+@pytest.mark.parametrize("make, param", [
+    (lambda v: SmoothGrad(np.cos, sigma=v), "sigma"),
+    (lambda v: SmoothGrad(np.cos, n_samples=v), "n_samples"),
+    (lambda v: UniGrad(np.cos, radius=v), "radius"),
+    (lambda v: CLIME(np.sin, sigma=v), "sigma"),
+    (lambda v: CLIME(np.sin, n_samples=v), "n_samples"),
+    (lambda v: LIME(np.sin, n_samples=v), "n_samples"),
+    (lambda v: KernelSHAP(np.sin, n_samples=v), "n_samples"),
+    (lambda v: RelEx(np.sin, n_noise=v), "n_noise"),
+    (lambda v: OptimizedExplainer(grad_fn=np.cos, n_neighbors=v), "n_neighbors"),
+])
+@pytest.mark.parametrize("value", [0, -1])
+def test_zero_and_negative_scales_and_counts_name_the_parameter(make, param, value):
+    with pytest.raises(ValueError, match=f"'{param}' parameter"):
+        make(value).fit(X)
+
+
+@pytest.mark.parametrize("cls", [SmoothGrad, CLIME, LIME, KernelSHAP, RelEx])
+def test_a_model_with_neither_gradient_nor_predict_is_named(cls):
+    with pytest.raises(ValueError, match="model must be a fitted scikit-learn estimator, a "
+                                         "torch module, a callable or a FunctionModel; "
+                                         "got object"):
+        cls(object()).fit(X).transform(X)

@@ -7,10 +7,11 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..models import as_model
 from ..models._base import FD_STEP
+from ..utils import validate_points
 from ._noise import draw_seed, standard_normals, uniforms
 
 __all__ = ["BaseExplainer"]
@@ -100,7 +101,7 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
-        X = validate_data(self, X, dtype=np.float64)
+        X = validate_points(self, X)
         if model is None or (self.model is not None and _is_array_like(model)):
             model = self.model
         if _is_array_like(model):
@@ -164,7 +165,7 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _check_transform_input(self, X):
         """Fitted check, validated ``X`` and its target column per row."""
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_points(self, X, reset=False)
         columns = self.model_.resolve_target(self.target, X, batch_size=self.batch_size)
         return X, columns
 

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import InaccurateSolutionWarning, NoNeighborsWarning
 from ..metrics._robustness import (
@@ -20,7 +20,7 @@ from ..metrics._robustness import (
     robustness_terms,
 )
 from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
-from ..utils import compute_gradients
+from ..utils import compute_gradients, validate_points
 from ._decompose import TransductiveProblem
 from ._program import PointProgramCache
 from ._solvers import SOLVERS, select_solver, worker_options
@@ -320,7 +320,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : OptimizedExplainer
         """
         t_start = time.perf_counter()
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        X = validate_points(self, X, min_samples=2)
         source, name = self._gradient_source(y, grad_fn)
         G = compute_gradients(source, X, batch_size=self.batch_size, name=name)
 
@@ -407,7 +407,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         explanations : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_points(self, X, reset=False)
         source = grad_fn if grad_fn is not None else self.grad_fn_
         if source is None:
             raise ValueError(

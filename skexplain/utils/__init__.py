@@ -4,6 +4,8 @@ from ._validation import (
     check_explanations,
     check_gradient_source,
     compute_gradients,
+    validate_points,
 )
 
-__all__ = ["check_explanations", "check_gradient_source", "compute_gradients"]
+__all__ = ["check_explanations", "check_gradient_source", "compute_gradients",
+           "validate_points"]

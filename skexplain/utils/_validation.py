@@ -4,8 +4,37 @@ import numbers
 
 import numpy as np
 from sklearn.utils import check_array
+from sklearn.utils.validation import validate_data
 
-__all__ = ["check_explanations", "check_gradient_source", "compute_gradients"]
+__all__ = ["check_explanations", "check_gradient_source", "compute_gradients",
+           "validate_points"]
+
+
+def validate_points(estimator, X, *, reset=True, min_samples=1):
+    """``validate_data(estimator, X, dtype=float64)`` with messages that name
+    ``X`` where scikit-learn's do not (more than two dimensions, too few
+    rows); every other check and message is scikit-learn's.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float64
+    """
+    try:
+        shape = np.shape(X)
+    except (ValueError, TypeError):   # ragged lists, array-likes without a numpy
+        shape = None                  # protocol: scikit-learn's checks below
+    if shape is not None and len(shape) > 2:
+        raise ValueError(
+            f"X must be a 2-D array of shape (n_samples, n_features); got an array "
+            f"with {len(shape)} dimensions, shape {shape}."
+        )
+    if shape is not None and len(shape) == 2 and shape[0] < min_samples:
+        raise ValueError(
+            f"X has {shape[0]} sample(s) (shape={shape}) while a minimum of {min_samples} "
+            f"is required by {type(estimator).__name__}."
+        )
+    return validate_data(estimator, X, dtype=np.float64, reset=reset,
+                         ensure_min_samples=min_samples)
 
 
 def check_explanations(E, X=None, *, name="explanations", ref_name="X"):
