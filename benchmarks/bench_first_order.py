@@ -10,7 +10,7 @@ Random points in D = 8, symmetrised 10-nearest-neighbour graph, gradients
    second reference) in the same process; prints times, the speed-up and
    the relative objective differences. Then the symmetrised 10-NN graph
    (no isolated points, 40 % more edges): PDHG only, Clarabel too with
-   ``--clarabel-knn`` (about 45 s per interior-point iteration here).
+   ``--clarabel-knn`` (measured: 317 s, 20 interior-point iterations).
 2. Small N (100, 200, 350): Clarabel vs PDHG for the three losses, the
    crossover behind ``solver="auto"``'s threshold (``--crossover``).
 3. N = 10k, 30k, 100k: the kNN graph's build time, then PDHG for each loss;
