@@ -16,11 +16,12 @@ G = np.cos(X) + 0.2 * X
 
 
 def _fit(G, **kw):
+    kw = {"u": 1.2, "eta_frac": 0.2, **kw}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoNeighborsWarning)
         # no numpy overflow warning even where a reported loss is inf
         warnings.simplefilter("error", RuntimeWarning)
-        return OptimizedExplainer(u=1.2, eta_frac=0.2, **kw).fit(X, G)
+        return OptimizedExplainer(**kw).fit(X, G)
 
 
 @pytest.mark.parametrize("faithfulness", ["global", "pointwise"])
@@ -143,3 +144,30 @@ def test_a_model_with_neither_gradient_nor_predict_is_named(cls):
                                          "torch module, a callable or a FunctionModel; "
                                          "got object"):
         cls(object()).fit(X).transform(X)
+
+
+@pytest.mark.parametrize("faithfulness", ["global", "pointwise"])
+@pytest.mark.parametrize("eta_frac", [0.0, 0.3, 1.0])
+def test_huge_gradients_with_closed_form_budgets_give_no_nan(eta_frac, faithfulness):
+    # eta_frac = 0 times an L_max that overflows was 0 * inf = NaN (and a
+    # numpy warning) in eta_ and point_budgets_
+    Gh = G * 1e200
+    Gh[-1] = 0.0                                     # a row at distance 0 from 0
+    est = _fit(Gh, eta_frac=eta_frac, faithfulness=faithfulness)
+    assert not np.isnan(est.eta_) and not np.isnan(est.point_budgets_).any()
+    assert est.eta_ == (0.0 if eta_frac == 0 else np.inf)
+    assert np.isfinite(est.explanations_).all()
+    if eta_frac == 0:
+        np.testing.assert_array_equal(est.explanations_, Gh)
+
+
+def test_explanation_path_with_huge_gradients_has_no_nan_budget():
+    from skexplain.optimize import explanation_path
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoNeighborsWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        path = explanation_path(X, G * 1e200, [0.0, 0.5], u=1.2)
+        ref = explanation_path(X, G, [0.0, 0.5], u=1.2)
+    assert path.eta[0] == 0.0 and path.eta[1] == np.inf
+    np.testing.assert_allclose(path.explanations / 1e200, ref.explanations, rtol=1e-6, atol=1e-9)

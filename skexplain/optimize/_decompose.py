@@ -78,11 +78,19 @@ class TransductiveProblem:
         _, unit, point_u = scaled_deviations(G, self.center)
         loss_u = float(point_u.sum())
         self.reference = (unit, loss_u)
+        self._point_u = point_u
         self.point_max_loss, self.max_faithfulness_loss = to_caller_units(unit, point_u, loss_u)
         n = G.shape[0]
         self.scale = unit * np.sqrt(loss_u / n) if loss_u > 0 else 1.0
         self.blocks = self._split(graph, faithfulness)
         self._programs = None
+
+    def budgets(self, eta_frac):
+        """``(eta, point budgets)`` of ``eta_frac`` in the caller's units,
+        computed before the scale is squared (no ``0 * inf`` for huge
+        gradients)."""
+        unit, loss_u = self.reference
+        return to_caller_units(unit, eta_frac * loss_u, eta_frac * self._point_u)
 
     @staticmethod
     def _split(graph, faithfulness):

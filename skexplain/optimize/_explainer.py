@@ -365,8 +365,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.n_isolated_ = n_isolated
         self.max_faithfulness_loss_ = L_max
         self.eta_frac_ = frac
-        self.eta_ = frac * L_max
-        self.point_budgets_ = frac * program.point_max_loss
+        self.eta_, self.point_budgets_ = program.budgets(frac)
         self.gradient_mean_ = program.center
         self.gradient_scale_ = program.scale
         self.faithfulness_loss_ = faithfulness_loss(G, E)

@@ -14,6 +14,7 @@ from ..utils import compute_gradients
 from ..utils._parallel import parallel_map
 from ._explainer import neighbour_graph
 from ._decompose import TransductiveProblem
+from ._program import to_caller_units
 from ._solvers import select_solver, worker_options
 
 __all__ = ["ExplanationPath", "explanation_path"]
@@ -92,7 +93,7 @@ def _solve_budgets(spec, fracs):
             Es.append(E)
             status.append(st)
             times.append(stats["solve_time"])
-    return Es, status, times, program.max_faithfulness_loss
+    return Es, status, times, program.reference
 
 
 def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity", u=2.0,
@@ -158,7 +159,9 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
     Es = [E for part in parts for E in part[0]]
     status = [st for part in parts for st in part[1]]
     times = [t for part in parts for t in part[2]]
-    L = parts[0][3]
+    unit, loss_u = parts[0][3]
+    # in the caller's units only now: 0 * (an L_max that overflows) is not NaN
+    L, eta = to_caller_units(unit, loss_u, fracs * loss_u)
     f_loss = [faithfulness_loss(G, E) for E in Es]
     r_loss = [float(evaluate_terms(terms, graph, E).sum()) for E in Es]
     n_inaccurate = sum(st != "optimal" for st in status)
@@ -167,7 +170,7 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
                       "solver status.", InaccurateSolutionWarning, stacklevel=2)
     return ExplanationPath(
         eta_fracs=fracs, explanations=np.stack(Es), faithfulness_loss=np.array(f_loss),
-        robustness_loss=np.array(r_loss), eta=fracs * L, max_faithfulness_loss=L,
+        robustness_loss=np.array(r_loss), eta=eta, max_faithfulness_loss=L,
         status=status, solve_time=np.array(times), build_time=build,
         total_time=time.perf_counter() - t0,
     )

@@ -72,11 +72,10 @@ def scaled_deviations(G, center):
 
 def to_caller_units(unit, *values):
     """``value * unit^2`` for each value (inf or 0 only where the true value
-    over- or underflows a float)."""
-    sq = np.float64(unit)
+    over- or underflows a float; a zero stays 0, never ``0 * inf``)."""
+    u = np.float64(unit)
     with np.errstate(over="ignore", under="ignore"):
-        sq = sq * sq
-        return tuple(v * sq if isinstance(v, np.ndarray) else float(np.float64(v) * sq)
+        return tuple(v * u * u if isinstance(v, np.ndarray) else float(np.float64(v) * u * u)
                      for v in values)
 
 
