@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
-from skexplain.exceptions import SolverError
+from skexplain import OptimizedExplainer
+from skexplain.exceptions import InaccurateSolutionWarning, NoNeighborsWarning, SolverError
 from skexplain.metrics import (
     agreement_rate,
     average_sensitivity,
@@ -90,3 +91,34 @@ def test_agreement_rate_fuzz(A, B, k):
     except DOCUMENTED:
         return
     assert 0.0 <= res.rate <= 1.0
+
+
+@FUZZ
+@given(data=st.data(), eta_frac=st.sampled_from([0.0, 0.05, 0.3, 1.0, 2.0]),
+       faithfulness=st.sampled_from(["global", "pointwise"]),
+       solver=st.sampled_from(["CLARABEL", "PDHG"]))
+def test_optimized_explainer_with_fuzzed_gradients(data, eta_frac, faithfulness, solver):
+    # gradients of any value and magnitude: finite explanations within the
+    # budget and no NaN in the reported budgets, or a documented error
+    n, d = data.draw(st.integers(2, 7)), data.draw(st.integers(1, 3))
+    X = np.random.default_rng(n * 10 + d).normal(size=(n, d))
+    G = data.draw(arrays(np.float64, (n, d), elements=values))
+    est = OptimizedExplainer(u=10.0, eta_frac=eta_frac, faithfulness=faithfulness,
+                             solver=solver)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoNeighborsWarning)
+        warnings.simplefilter("ignore", InaccurateSolutionWarning)
+        warnings.simplefilter("error", RuntimeWarning)        # no numpy overflow noise
+        try:
+            est.fit(X, G)
+        except DOCUMENTED:
+            return
+    E = est.explanations_
+    assert E.shape == G.shape and np.all(np.isfinite(E))
+    assert not np.isnan(est.eta_) and not np.any(np.isnan(est.point_budgets_))
+    # the budget, measured in units of the largest deviation (exact for any magnitude)
+    dev = np.max(np.abs(G - G.mean(axis=0)))
+    if dev > 0 and np.isfinite(dev):
+        used = np.sum(((G - E) / dev) ** 2)
+        allowed = eta_frac * np.sum(((G - G.mean(axis=0)) / dev) ** 2)
+        assert used <= allowed * (1 + 1e-6) + 1e-12
