@@ -171,3 +171,59 @@ def test_explanation_path_with_huge_gradients_has_no_nan_budget():
         ref = explanation_path(X, G, [0.0, 0.5], u=1.2)
     assert path.eta[0] == 0.0 and path.eta[1] == np.inf
     np.testing.assert_allclose(path.explanations / 1e200, ref.explanations, rtol=1e-6, atol=1e-9)
+
+
+def _sigmoid_model():
+    from skexplain.models import FunctionModel
+    return FunctionModel(predict=lambda Z: 1.0 / (1.0 + np.exp(-Z.sum(axis=1))))
+
+
+def _public_functions():
+    from skexplain import metrics as M
+    from skexplain.attacks import pgd_attack
+    from skexplain.explainers import Gradient
+    from skexplain.optimize import explanation_path
+
+    model = _sigmoid_model()
+    expl = Gradient(np.cos).fit(X)
+    ones = lambda A: np.ones(np.shape(A))  # noqa: E731
+    return {
+        "local_lipschitz_estimate": lambda A: M.local_lipschitz_estimate(expl, A, sigma=0.1),
+        "neighbourhood_robustness": lambda A: M.neighbourhood_robustness(expl, A),
+        "marginal_faithfulness": lambda A: M.marginal_faithfulness(model, A, ones(A)),
+        "deletion_auc": lambda A: M.deletion_auc(model, A, ones(A)),
+        "preservation_auc": lambda A: M.preservation_auc(model, A, ones(A)),
+        "class_retrieval_rate": lambda A: M.class_retrieval_rate(model, A, ones(A),
+                                                                 np.zeros(len(A), int)),
+        "spearman_similarity": lambda A: M.spearman_similarity(A, A),
+        "topk_intersection": lambda A: M.topk_intersection(A, A, k=1),
+        "pgd_attack": lambda A: pgd_attack(model, A, np.zeros(len(A), int), 0.1),
+        "explanation_path": lambda A: explanation_path(A, ones(A), [0.5]),
+        "max_sensitivity": lambda A: max_sensitivity(A, ones(A), u=1.0),
+        "faithfulness_loss": lambda A: faithfulness_loss(A, ones(A)),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_public_functions()))
+def test_public_functions_name_the_argument_for_3d_empty_and_nan_input(name):
+    fn = _public_functions()[name]
+    for bad in (X[None], X[:0], np.where(X > 1.8, np.nan, X)):
+        with pytest.raises(ValueError) as e:
+            fn(bad)
+        # the message names an argument (X, A, gradients, ...) or says "array"
+        assert any(w in str(e.value) for w in ("X ", "X:", "A ", "A:", "gradients", "Input X",
+                                               "Input A", "explanations")), str(e.value)
+
+
+def test_gradients_beyond_the_float_safe_range_are_rejected_by_name():
+    from skexplain.optimize import explanation_path
+
+    near_max = G * 1e306                       # means and differences would overflow
+    with pytest.raises(ValueError, match=r"y has entries up to .* takes gradients up to 1e\+300"):
+        _fit(near_max)
+    with pytest.raises(ValueError, match=r"grad_fn has entries up to"):
+        explanation_path(X, near_max, [0.5], u=1.2)
+    est = _fit(G)
+    with pytest.raises(ValueError, match=r"grad_fn has entries up to"):
+        est.transform(X[:2] + 0.01, grad_fn=near_max[:2])
+    _fit(G * 1e299)                            # the largest accepted magnitude works

@@ -1,10 +1,10 @@
 """Projected gradient descent (Madry et al.) through the model adapters."""
 
 import numpy as np
-from sklearn.utils import check_array
 
 from ..explainers._noise import draw_seed, uniforms
 from ..models import as_model
+from ..utils import check_points
 
 __all__ = ["pgd_attack"]
 
@@ -80,7 +80,7 @@ def pgd_attack(model, X, y, eps, *, norm="inf", step=None, n_iter=40, target=Non
     >>> bool(np.abs(X_adv - X[:2]).max() <= 1.5)
     True
     """
-    X = check_array(X, dtype=np.float64, input_name="X")
+    X = check_points(X)
     if norm not in ("inf", "l2"):
         raise ValueError(f"norm must be 'inf' or 'l2'; got {norm!r}.")
     if not np.isscalar(eps) or not np.isfinite(eps) or eps < 0:

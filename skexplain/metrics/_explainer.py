@@ -14,9 +14,10 @@ called once on the stacked perturbed points, in its own batches.
 import numbers
 
 import numpy as np
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 
 from ..models import as_model
+from ..utils import check_points
 
 __all__ = [
     "local_lipschitz_estimate",
@@ -52,7 +53,7 @@ def _explain(fn, X, name="explainer"):
 
 
 def _check_X(X):
-    return check_array(X, dtype=np.float64, input_name="X")
+    return check_points(X)
 
 
 def _neighbours(X, n_samples, scale, distribution, random_state):

@@ -15,10 +15,9 @@ flipped) inputs, in the adapter's batches.
 
 import numpy as np
 from scipy.stats import rankdata
-from sklearn.utils import check_array
 
 from ..models import as_model
-from ..utils import check_explanations
+from ..utils import check_explanations, check_points
 
 __all__ = [
     "class_retrieval_rate",
@@ -32,7 +31,7 @@ __all__ = [
 
 
 def _points(X, name="X"):
-    return check_array(X, dtype=np.float64, input_name=name)
+    return check_points(X, name=name)
 
 
 def normalize_saliency(attributions, *, method="abs_percentile", percentile=99.0):
@@ -59,7 +58,7 @@ def normalize_saliency(attributions, *, method="abs_percentile", percentile=99.0
     >>> normalize_saliency([[1.0, 3.0, 2.0]], method="minmax").tolist()
     [[0.0, 1.0, 0.5]]
     """
-    A = check_array(attributions, dtype=np.float64, input_name="attributions")
+    A = check_points(attributions, name="attributions")
     if method == "abs_percentile":
         if not 0 < percentile <= 100:
             raise ValueError(f"percentile must be in (0, 100]; got {percentile!r}.")
@@ -243,7 +242,7 @@ def spearman_similarity(A, B, *, per_point=False):
     >>> spearman_similarity([[1.0, 2.0, 3.0]], [[3.0, 2.0, 1.0]])
     -1.0
     """
-    A = check_array(A, dtype=np.float64, input_name="A")
+    A = check_points(A, name="A")
     B = check_explanations(B, A, name="B", ref_name="A")
     Ra = rankdata(A, axis=1)
     Rb = rankdata(B, axis=1)
@@ -275,7 +274,7 @@ def topk_intersection(A, B, k, *, normalize=True, per_point=False):
     >>> topk_intersection([[4.0, 3.0, 2.0, 1.0]], [[4.0, 1.0, 3.0, 2.0]], k=2)
     0.5
     """
-    A = check_array(A, dtype=np.float64, input_name="A")
+    A = check_points(A, name="A")
     B = check_explanations(B, A, name="B", ref_name="A")
     d = A.shape[1]
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= d:

@@ -153,15 +153,22 @@ def faithfulness_loss(gradients, explanations, *, per_point=False):
     >>> faithfulness_loss([[1.0, 2.0], [0.0, 0.0]], [[1.0, 0.0], [3.0, 4.0]])
     29.0
     """
-    G = check_explanations(gradients, name="gradients")
+    G = _nonempty(check_explanations(gradients, name="gradients"), "gradients")
     E = check_explanations(explanations, G, name="explanations", ref_name="gradients")
     with np.errstate(over="ignore"):      # inf is the true value's float
         sq = np.sum((G - E) ** 2, axis=1)
     return sq if per_point else float(sq.sum())
 
 
+def _nonempty(A, name):
+    if A.shape[0] == 0:
+        raise ValueError(f"{name} has 0 sample(s) (shape={A.shape}): a loss needs at least "
+                         "one point.")
+    return A
+
+
 def _robustness(metric, X, explanations, u, n_neighbors, squared, per_point, graph):
-    X = check_explanations(X, name="X")
+    X = _nonempty(check_explanations(X, name="X"), "X")
     E = check_explanations(explanations, X, name="explanations")
     if graph is None:
         if (u is None) == (n_neighbors is None):

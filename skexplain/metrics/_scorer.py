@@ -20,8 +20,8 @@ searched, so that all candidates are judged by the same loss.
 """
 
 import numpy as np
-from sklearn.utils import check_array
 
+from ..utils import check_points
 from ._explainer import local_lipschitz_estimate, marginal_faithfulness, neighbourhood_robustness
 from ._robustness import ROBUSTNESS_METRICS, faithfulness_loss, robustness_loss
 
@@ -144,7 +144,7 @@ class _ExplanationScorer:
         self.metric, self.sign, self.grad_fn, self.params = metric, sign, grad_fn, params
 
     def __call__(self, estimator, X, y=None, **kwargs):
-        X = check_array(X, dtype=np.float64)
+        X = check_points(X)
         return self.sign * _evaluate(self.metric, estimator, X, y, self.grad_fn, self.params)
 
     def __repr__(self):
@@ -198,7 +198,7 @@ class _TradeoffScorer:
         self.weight, self.grad_fn, self.params = weight, grad_fn, params
 
     def __call__(self, estimator, X, y=None, **kwargs):
-        X = check_array(X, dtype=np.float64)
+        X = check_points(X)
         r = _evaluate(self.robustness, estimator, X, y, self.grad_fn, self.params)
         f = _evaluate("faithfulness_loss", estimator, X, y, self.grad_fn, self.params)
         if self.max_faithfulness is not None:

@@ -22,7 +22,7 @@ from ..metrics._robustness import (
 from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
 from ..utils import compute_gradients, validate_points
 from ._decompose import TransductiveProblem
-from ._program import PointProgramCache
+from ._program import PointProgramCache, check_gradient_range
 from ._solvers import SOLVERS, select_solver, worker_options
 
 __all__ = ["OptimizedExplainer"]
@@ -322,7 +322,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         t_start = time.perf_counter()
         X = validate_points(self, X, min_samples=2)
         source, name = self._gradient_source(y, grad_fn)
-        G = compute_gradients(source, X, batch_size=self.batch_size, name=name)
+        G = check_gradient_range(
+            compute_gradients(source, X, batch_size=self.batch_size, name=name), name)
 
         nn, graph, n_isolated = neighbour_graph(X, self.u, n_neighbors=self.n_neighbors,
                                                 n_jobs=self.n_jobs, stacklevel=4)
@@ -413,7 +414,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 "transform needs the gradients at X: pass transform(X, "
                 "grad_fn=gradients_or_callable), or fit with a gradient callable."
             )
-        G = compute_gradients(source, X, batch_size=self.batch_size, name="grad_fn")
+        G = check_gradient_range(
+            compute_gradients(source, X, batch_size=self.batch_size, name="grad_fn"), "grad_fn")
         n = X.shape[0]
         out = np.empty_like(G)
         if self.n_neighbors is None:

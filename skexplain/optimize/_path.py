@@ -6,15 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.utils import check_array
 
 from ..exceptions import InaccurateSolutionWarning
 from ..metrics._robustness import evaluate_terms, faithfulness_loss, robustness_terms
-from ..utils import compute_gradients
+from ..utils import check_points, compute_gradients
 from ..utils._parallel import parallel_map
 from ._explainer import neighbour_graph
 from ._decompose import TransductiveProblem
-from ._program import to_caller_units
+from ._program import check_gradient_range, to_caller_units
 from ._solvers import select_solver, worker_options
 
 __all__ = ["ExplanationPath", "explanation_path"]
@@ -138,12 +137,13 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
     True
     """
     t0 = time.perf_counter()
-    X = check_array(X, dtype=np.float64, ensure_min_samples=2, input_name="X")
+    X = check_points(X, min_samples=2)
     fracs = (np.r_[0.0, np.logspace(-3, 0, 19)] if eta_fracs is None
              else np.asarray(eta_fracs, dtype=np.float64).ravel())
     if fracs.size == 0 or not np.all(np.isfinite(fracs)) or np.any(fracs < 0):
         raise ValueError("eta_fracs must be a non-empty array of finite values >= 0.")
-    G = compute_gradients(grad_fn, X, batch_size=batch_size, name="grad_fn")
+    G = check_gradient_range(compute_gradients(grad_fn, X, batch_size=batch_size,
+                                               name="grad_fn"), "grad_fn")
     _, graph, n_isolated = neighbour_graph(X, u, n_neighbors=n_neighbors, stacklevel=3)
     terms = robustness_terms(graph, robustness, squared=squared)
     slv = select_solver(solver, size=(graph.n_queries - n_isolated) * X.shape[1])

@@ -56,6 +56,24 @@ def robustness_objective(terms, graph, E):
     return cp.sum_squares(D @ E), []
 
 
+#: Largest gradient magnitude the optimisation accepts. Gradients of any
+#: magnitude up to this are rescaled internally; beyond it sums and
+#: differences of two gradients (the mean, ``G - mean``) can overflow a float.
+MAX_GRADIENT = 1e300
+
+
+def check_gradient_range(G, name):
+    """Raise a ValueError naming ``name`` if ``|G|`` exceeds :data:`MAX_GRADIENT`."""
+    if G.size and np.max(np.abs(G)) > MAX_GRADIENT:
+        raise ValueError(
+            f"{name} has entries up to {np.max(np.abs(G)):.3g} in magnitude; the "
+            f"optimisation takes gradients up to {MAX_GRADIENT:g} (their means and "
+            "differences must not overflow a float). Divide the model's output, or the "
+            "gradients, by a constant: the explanations scale with it."
+        )
+    return G
+
+
 def scaled_deviations(G, center):
     """``(G - center) / unit``, ``unit`` (the largest absolute deviation, or 1)
     and the rows' squared norms in units of ``unit^2``.

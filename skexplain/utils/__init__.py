@@ -3,9 +3,10 @@
 from ._validation import (
     check_explanations,
     check_gradient_source,
+    check_points,
     compute_gradients,
     validate_points,
 )
 
-__all__ = ["check_explanations", "check_gradient_source", "compute_gradients",
-           "validate_points"]
+__all__ = ["check_explanations", "check_gradient_source", "check_points",
+           "compute_gradients", "validate_points"]

@@ -6,8 +6,45 @@ import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-__all__ = ["check_explanations", "check_gradient_source", "compute_gradients",
-           "validate_points"]
+__all__ = ["check_explanations", "check_gradient_source", "check_points",
+           "compute_gradients", "validate_points"]
+
+
+def _check_dims(X, name, min_samples, required_by):
+    """Errors that name the argument where scikit-learn's messages do not:
+    more than two dimensions, too few rows."""
+    try:
+        shape = np.shape(X)
+    except (ValueError, TypeError):   # ragged lists, array-likes without a numpy
+        return                        # protocol: scikit-learn's checks follow
+    if len(shape) > 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features); got an "
+            f"array with {len(shape)} dimensions, shape {shape}."
+        )
+    if len(shape) == 2 and shape[0] < min_samples:
+        raise ValueError(
+            f"{name} has {shape[0]} sample(s) (shape={shape}) while a minimum of "
+            f"{min_samples} is required{required_by}."
+        )
+
+
+def check_points(X, *, name="X", min_samples=1):
+    """``check_array(X, dtype=float64)`` whose every message names ``name``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.utils import check_points
+    >>> check_points([[1, 2], [3, 4]]).dtype
+    dtype('float64')
+    >>> check_points(np.zeros((1, 2, 2)), name="A")
+    Traceback (most recent call last):
+    ...
+    ValueError: A must be a 2-D array of shape (n_samples, n_features); got an array with 3 dimensions, shape (1, 2, 2).
+    """
+    _check_dims(X, name, min_samples, "")
+    return check_array(X, dtype=np.float64, input_name=name, ensure_min_samples=min_samples)
 
 
 def validate_points(estimator, X, *, reset=True, min_samples=1):
@@ -19,20 +56,7 @@ def validate_points(estimator, X, *, reset=True, min_samples=1):
     -------
     X : ndarray of shape (n_samples, n_features), float64
     """
-    try:
-        shape = np.shape(X)
-    except (ValueError, TypeError):   # ragged lists, array-likes without a numpy
-        shape = None                  # protocol: scikit-learn's checks below
-    if shape is not None and len(shape) > 2:
-        raise ValueError(
-            f"X must be a 2-D array of shape (n_samples, n_features); got an array "
-            f"with {len(shape)} dimensions, shape {shape}."
-        )
-    if shape is not None and len(shape) == 2 and shape[0] < min_samples:
-        raise ValueError(
-            f"X has {shape[0]} sample(s) (shape={shape}) while a minimum of {min_samples} "
-            f"is required by {type(estimator).__name__}."
-        )
+    _check_dims(X, "X", min_samples, f" by {type(estimator).__name__}")
     return validate_data(estimator, X, dtype=np.float64, reset=reset,
                          ensure_min_samples=min_samples)
 
