@@ -226,4 +226,6 @@ def test_gradients_beyond_the_float_safe_range_are_rejected_by_name():
     est = _fit(G)
     with pytest.raises(ValueError, match=r"grad_fn has entries up to"):
         est.transform(X[:2] + 0.01, grad_fn=near_max[:2])
-    _fit(G * 1e299)                            # the largest accepted magnitude works
+    ok = _fit(G * 1e299)                       # the largest accepted magnitude works
+    np.testing.assert_allclose(ok.explanations_ / 1e299, est.explanations_, rtol=1e-6,
+                               atol=1e-6)

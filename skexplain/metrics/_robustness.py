@@ -97,14 +97,16 @@ def edge_norms(E, src, dst, E_dst=None):
     out = np.empty(src.shape[0])
     for start in range(0, src.shape[0], _EDGE_CHUNK):
         sl = slice(start, start + _EDGE_CHUNK)
-        out[sl] = _row_norms(E[src[sl]] - E_dst[dst[sl]])
+        out[sl] = _safe_row_norms(E[src[sl]] - E_dst[dst[sl]])
     return out
 
 
-def _row_norms(D):
+def _safe_row_norms(D):
     """Euclidean row norms that neither overflow (1e200) nor underflow (1e-200)
     in the squares: rows outside a safe range are rescaled by their largest
-    entry first. ``inf`` only where the norm itself exceeds the float range."""
+    entry first. ``inf`` only where the norm itself exceeds the float range.
+    (The first-order solver's plain ``_row_norms`` works on data already
+    scaled to O(1) and needs no such care in its inner loop.)"""
     sq = np.einsum("ij,ij->i", D, D)
     out = np.sqrt(sq)
     bad = (sq > 1e300) | ((sq < 1e-280) & (sq >= 0))

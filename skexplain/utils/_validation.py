@@ -30,7 +30,9 @@ def _check_dims(X, name, min_samples, required_by):
 
 
 def check_points(X, *, name="X", min_samples=1):
-    """``check_array(X, dtype=float64)`` whose every message names ``name``.
+    """``check_array(X, dtype=float64, input_name=name)``, plus messages that
+    name ``name`` for more than two dimensions and too few rows (where
+    scikit-learn's do not).
 
     Examples
     --------
