@@ -9,10 +9,20 @@ from skexplain import OptimizedExplainer
 from skexplain.exceptions import NoNeighborsWarning
 from skexplain.metrics import robustness_loss
 from skexplain.neighbors import radius_neighbor_graph
-from skexplain.optimize import _decompose
-from skexplain.optimize._program import ExplanationProgram
+from skexplain.losses import get_loss
+from skexplain.optimize import ExplanationProblem, PointwiseBudget, _budgets, get_solver
 
 METRICS = ["max_sensitivity", "local_stability", "average_sensitivity"]
+
+
+def joint(G, graph, metric, budget, eta_frac):
+    """The whole problem as one program (isolated points included), Clarabel."""
+    class Joint(type(budget)):
+        def split(self, graph):
+            return [np.arange(graph.n_queries)]
+
+    problem = ExplanationProblem(G, graph, get_loss(metric), Joint())
+    return problem.solve(eta_frac, get_solver("CLARABEL")).explanations
 
 
 def clusters(n_per=(12, 15, 9), gap=10.0, d=2, seed=0):
@@ -44,22 +54,23 @@ def test_components_and_subgraph_by_hand():
 def test_component_blocks(monkeypatch):
     X, G = clusters()
     g = radius_neighbor_graph(X, 1.0)
-    monkeypatch.setattr(_decompose, "MIN_BLOCK_EDGES", 1)
-    pointwise = _decompose.TransductiveProblem(G, g, "max_sensitivity", faithfulness="pointwise")
+    monkeypatch.setattr(_budgets, "MIN_BLOCK_EDGES", 1)
+    loss = get_loss("max_sensitivity")
+    pointwise = ExplanationProblem(G, g, loss, PointwiseBudget())
     assert [b.tolist() for b in pointwise.blocks] == [
         list(range(0, 12)), list(range(12, 27)), list(range(27, 36))]
-    glob = _decompose.TransductiveProblem(G, g, "max_sensitivity", faithfulness="global")
+    glob = ExplanationProblem(G, g, loss, _budgets.GlobalBudget())
     assert [b.tolist() for b in glob.blocks] == [list(range(36))]
     # with the default threshold the small components are grouped into one block
     monkeypatch.undo()
-    grouped = _decompose.TransductiveProblem(G, g, "max_sensitivity", faithfulness="pointwise")
+    grouped = ExplanationProblem(G, g, loss, PointwiseBudget())
     assert [b.tolist() for b in grouped.blocks] == [list(range(36))]
 
 
 @pytest.mark.parametrize("metric", METRICS)
 def test_split_pointwise_equals_joint_program(metric, monkeypatch):
     X, G = clusters()
-    monkeypatch.setattr(_decompose, "MIN_BLOCK_EDGES", 1)
+    monkeypatch.setattr(_budgets, "MIN_BLOCK_EDGES", 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoNeighborsWarning)
         est = OptimizedExplainer(metric, u=1.0, eta_frac=0.3,
@@ -67,8 +78,7 @@ def test_split_pointwise_equals_joint_program(metric, monkeypatch):
     assert est.solver_stats_["n_blocks"] == 3
     # the joint program on all points, isolated ones included
     g = radius_neighbor_graph(X, 1.0)
-    E_joint, _, _ = ExplanationProgram(G, g, metric, faithfulness="pointwise").solve(
-        0.3, "CLARABEL")
+    E_joint = joint(G, g, metric, PointwiseBudget(), 0.3)
     r_split = robustness_loss(metric, X, est.explanations_, u=1.0)
     r_joint = robustness_loss(metric, X, E_joint, u=1.0)
     assert r_split == pytest.approx(r_joint, rel=1e-6)
@@ -90,7 +100,7 @@ def test_isolated_points_keep_gradient_under_global_budget():
     assert est.faithfulness_loss_ == pytest.approx(est.eta_, rel=1e-6)
     # same optimum as the joint program with the isolated points inside
     g = radius_neighbor_graph(X, 1.0)
-    E_joint, _, _ = ExplanationProgram(G, g, "average_sensitivity").solve(0.02, "CLARABEL")
+    E_joint = joint(G, g, "average_sensitivity", _budgets.GlobalBudget(), 0.02)
     assert est.robustness_loss_ == pytest.approx(
         robustness_loss("average_sensitivity", X, E_joint, u=1.0), rel=1e-6)
 
@@ -98,7 +108,7 @@ def test_isolated_points_keep_gradient_under_global_budget():
 @pytest.mark.parametrize("metric", METRICS)
 def test_split_results_do_not_depend_on_n_jobs(metric, monkeypatch):
     X, G = clusters()
-    monkeypatch.setattr(_decompose, "MIN_BLOCK_EDGES", 1)
+    monkeypatch.setattr(_budgets, "MIN_BLOCK_EDGES", 1)
     fits = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoNeighborsWarning)

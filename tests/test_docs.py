@@ -9,7 +9,7 @@ import re
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-PACKAGES = ["explainers", "metrics", "optimize", "neighbors", "models", "datasets",
+PACKAGES = ["explainers", "metrics", "losses", "optimize", "neighbors", "models", "datasets",
             "attacks", "reproduction", "utils", "exceptions"]
 
 

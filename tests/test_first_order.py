@@ -7,7 +7,7 @@ import pytest
 
 from skexplain import OptimizedExplainer
 from skexplain.exceptions import InaccurateSolutionWarning, NoNeighborsWarning
-from skexplain.optimize._first_order import _GroupedSimplex
+from skexplain.losses import GroupedSimplex
 
 METRICS = ["max_sensitivity", "local_stability", "average_sensitivity"]
 pytestmark = pytest.mark.filterwarnings("ignore::skexplain.exceptions.NoNeighborsWarning")
@@ -68,7 +68,7 @@ def test_grouped_simplex_projection_matches_qp_with_warm_starts():
     rng = np.random.default_rng(2)
     groups = rng.permutation(np.repeat(np.arange(30), rng.integers(1, 7, size=30)))
     s = rng.uniform(0.2, 3.0, size=groups.size)
-    proj = _GroupedSimplex(groups, s, 30)
+    proj = GroupedSimplex(groups, s, 30)
     z = rng.exponential(size=groups.size)
     # successive calls reuse the previous theta (from the left and the right)
     for scale in (1.0, 0.5, 2.0, 0.05, 1.3):
@@ -137,8 +137,9 @@ def test_pdhg_on_a_graph_with_one_way_edges(metric):
     """A graph missing some reverse edges (one direction only) is still solved exactly."""
     from dataclasses import replace
 
+    from skexplain.losses import get_loss
     from skexplain.neighbors import radius_neighbor_graph
-    from skexplain.optimize import ExplanationProgram
+    from skexplain.optimize import ExplanationProblem, GlobalBudget, get_solver
 
     X, G = problem(seed=6)
     g = radius_neighbor_graph(X, 0.3)
@@ -147,22 +148,23 @@ def test_pdhg_on_a_graph_with_one_way_edges(metric):
     g1 = replace(g, src=src, dst=dst, dist=g.dist[keep],
                  indptr=np.concatenate([[0], np.cumsum(np.bincount(src, minlength=g.n_queries))]))
     assert g1.n_edges < g.n_edges
-    from skexplain.metrics._robustness import evaluate_terms, robustness_terms
-    terms = robustness_terms(g1, metric)
+    loss = get_loss(metric)
     objs = {}
     for solver in ("CLARABEL", "PDHG"):
-        E, status, _ = ExplanationProgram(G, g1, metric).solve(0.2, solver)
-        objs[solver] = float(evaluate_terms(terms, g1, E).sum())
+        E = ExplanationProblem(G, g1, loss, GlobalBudget()).solve(
+            0.2, get_solver(solver)).explanations
+        objs[solver] = loss.value(g1, E)
         assert np.sum((E - G) ** 2) <= 0.2 * np.sum((G - G.mean(0)) ** 2) * (1 + 1e-6)
     assert abs(objs["PDHG"] - objs["CLARABEL"]) <= 1e-4 * objs["CLARABEL"]
 
 
 def test_auto_solver_switches_to_pdhg_on_large_graphs():
-    from skexplain.optimize._solvers import AUTO_FIRST_ORDER_SIZE, select_solver
+    from skexplain.optimize import AutoSolver, get_solver
+    from skexplain.optimize._solvers import AUTO_FIRST_ORDER_SIZE
 
-    assert select_solver("auto", size=AUTO_FIRST_ORDER_SIZE) == "PDHG"
-    assert select_solver("auto", size=AUTO_FIRST_ORDER_SIZE - 1) in ("CLARABEL", "MOSEK")
-    assert select_solver("CLARABEL", size=10 ** 9) == "CLARABEL"
+    assert [s.name for s in AutoSolver().candidates(AUTO_FIRST_ORDER_SIZE)] == ["PDHG"]
+    assert AutoSolver().candidates(AUTO_FIRST_ORDER_SIZE - 1)[0].name in ("CLARABEL", "MOSEK")
+    assert get_solver("CLARABEL").resolve(10 ** 9).name == "CLARABEL"
     rng = np.random.default_rng(0)
     X = rng.normal(size=(450, 8))
     G = np.sin(X)

@@ -17,7 +17,16 @@ from skexplain.exceptions import (
 )
 from skexplain.metrics import faithfulness_loss, robustness_loss
 from skexplain.neighbors import radius_neighbor_graph
-from skexplain.optimize import ExplanationProgram, _solvers, solve_problem
+from skexplain.losses import MaxSensitivity
+from skexplain.optimize import (
+    AutoSolver,
+    ExplanationProblem,
+    GlobalBudget,
+    Status,
+    _conic,
+    _solvers,
+    get_solver,
+)
 from skexplain.optimize._reference import pairwise_reference_problem
 
 METRICS = ["max_sensitivity", "local_stability", "average_sensitivity"]
@@ -144,18 +153,21 @@ def test_scale_and_shift_equivariance(data):
 def test_new_eta_resolves_without_recompiling(data):
     X, G = data
     graph = radius_neighbor_graph(X, 1.0)
-    prog = ExplanationProgram(G, graph, "max_sensitivity")
-    assert prog.problem.is_dpp()
-    E1, _, _ = prog.solve(0.2, "CLARABEL")
-    compiled = prog.problem._cache.param_prog
+    prob = ExplanationProblem(G, graph, MaxSensitivity(), GlobalBudget())
+    states, solver = [{}], get_solver("CLARABEL")
+    E1 = prob.solve(0.2, solver, states=states).explanations
+    program = states[0]["conic"].problem
+    assert program.is_dpp()
+    compiled = program._cache.param_prog
     assert compiled is not None
-    E2, _, _ = prog.solve(0.4, "CLARABEL")
-    assert prog.problem._cache.param_prog is compiled   # same compiled program
-    assert faithfulness_loss(G, E2) == pytest.approx(0.4 * prog.max_faithfulness_loss,
+    E2 = prob.solve(0.4, solver, states=states).explanations
+    assert states[0]["conic"].problem._cache.param_prog is compiled   # same compiled program
+    assert faithfulness_loss(G, E2) == pytest.approx(0.4 * prob.max_faithfulness_loss,
                                                      rel=1e-5)
     fresh = OptimizedExplainer(u=1.0, eta_frac=0.4).fit(X, G)
     assert fresh.robustness_loss_ == pytest.approx(
         robustness_loss("max_sensitivity", X, E2, u=1.0), rel=1e-6)
+    assert not np.allclose(E1, E2)
 
 
 def test_callable_and_array_gradients_agree(data):
@@ -327,14 +339,15 @@ def test_duplicated_rows(data):
 
 
 # ------------------------------------------------------------ solvers
-def test_solver_selection(monkeypatch):
+def test_solver_selection(monkeypatch, data):
     monkeypatch.setattr(_solvers, "mosek_licensed", lambda: False)
-    assert _solvers.select_solver("auto") == "CLARABEL"
-    assert _solvers.select_solver("scs") == "SCS"
+    assert [s.name for s in AutoSolver().candidates(10)] == ["CLARABEL", "PDHG"]
+    assert get_solver("scs").name == "SCS"
+    X, G = data
     with pytest.warns(SolverFallbackWarning, match="no licence"):
-        assert _solvers.select_solver("MOSEK") == "CLARABEL"
+        assert OptimizedExplainer(u=1.0, solver="MOSEK").fit(X, G).solver_ == "CLARABEL"
     monkeypatch.setattr(_solvers, "mosek_licensed", lambda: True)
-    assert _solvers.select_solver("auto") == "MOSEK"
+    assert [s.name for s in AutoSolver().candidates(10)] == ["MOSEK", "CLARABEL", "PDHG"]
 
 
 def test_unlicensed_mosek_fit_falls_back(monkeypatch, data):
@@ -354,70 +367,88 @@ def test_scs_gives_same_optimum(data):
     assert b.robustness_loss_ == pytest.approx(a.robustness_loss_, rel=1e-4)
 
 
-class _FakeProblem:
-    def __init__(self, status=None, exc=None):
-        self.status, self.exc = status, exc
-
-    def solve(self, **kwargs):
-        self.kwargs = kwargs
-        if self.exc is not None:
-            raise self.exc
+class _FakeSolution:
+    def __init__(self, status):
+        self.status = status
 
 
-def test_clarabel_linear_solver_follows_the_program_size():
-    # qdldl on small programs, Clarabel's own choice on large ones; the
-    # user's solver_options win either way
-    small, large = _FakeProblem("optimal"), _FakeProblem("optimal")
-    solve_problem(small, "CLARABEL", size=_solvers.CLARABEL_QDLDL_MAX_SIZE - 1)
-    solve_problem(large, "CLARABEL", size=_solvers.CLARABEL_QDLDL_MAX_SIZE)
-    assert small.kwargs == {"solver": "CLARABEL", "direct_solve_method": "qdldl"}
-    assert large.kwargs == {"solver": "CLARABEL"}
-    mine = _FakeProblem("optimal")
-    solve_problem(mine, "CLARABEL", {"direct_solve_method": "faer"}, size=10)
-    assert mine.kwargs["direct_solve_method"] == "faer"
-    scs = _FakeProblem("optimal")
-    solve_problem(scs, "SCS", size=10)
-    assert scs.kwargs == {"solver": "SCS"}
+def _fake_solve(status=None, exc=None, seen=None):
+    def solve(problem, solver, opts, warm_start, verbose):
+        if seen is not None:
+            seen.append(dict(opts, solver=solver))
+        if exc is not None:
+            raise exc
+        return _FakeSolution(status), None, None
+    return solve
 
 
-def test_explanation_program_passes_its_size_to_the_solver(monkeypatch):
-    from skexplain.optimize import _program
+def test_clarabel_linear_solver_follows_the_program_size(monkeypatch):
+    # qdldl on small programs, Clarabel's own choice on large ones, one thread
+    # always; the user's solver_options win either way
+    seen = []
+    monkeypatch.setattr(_conic, "_solve_quietly", _fake_solve(exc=cp.SolverError("x"), seen=seen))
+    for size, opts in ((_conic.CLARABEL_QDLDL_MAX_SIZE - 1, None),
+                       (_conic.CLARABEL_QDLDL_MAX_SIZE, None),
+                       (10, {"direct_solve_method": "faer"})):
+        with pytest.raises(SolverError):
+            _conic.run_cvxpy(None, "CLARABEL", opts, size=size)
+    assert seen[0] == {"solver": "CLARABEL", "direct_solve_method": "qdldl", "max_threads": 1}
+    assert seen[1] == {"solver": "CLARABEL", "max_threads": 1}
+    assert seen[2]["direct_solve_method"] == "faer"
+    with pytest.raises(SolverError):
+        _conic.run_cvxpy(None, "SCS", size=10)
+    assert seen[3] == {"solver": "SCS"}
+
+
+def test_conic_solver_passes_the_block_size(monkeypatch):
     seen = []
 
-    def recording_solve(problem, solver, options=None, *, size=None):
+    def recording(problem, solver, options=None, *, size=None):
         seen.append(size)
-        return solve_problem(problem, solver, options, size=size)
+        return run(problem, solver, options, size=size)
 
-    monkeypatch.setattr(_program, "solve_problem", recording_solve)
+    run = _conic.run_cvxpy
+    monkeypatch.setattr(_conic, "run_cvxpy", recording)
     X = np.random.default_rng(0).normal(size=(40, 3))
-    ExplanationProgram(np.cos(X), radius_neighbor_graph(X, 1.0), "max_sensitivity").solve(
-        0.3, "CLARABEL")
-    assert seen == [40 * 3]
+    prob = ExplanationProblem(np.cos(X), radius_neighbor_graph(X, 1.0), MaxSensitivity(),
+                              GlobalBudget())
+    prob.solve(0.3, get_solver("CLARABEL"))
+    assert seen == [int((~prob.graph.isolated).sum()) * 3]
 
 
-def test_solver_status_handling():
+def test_solver_status_handling(monkeypatch):
+    monkeypatch.setattr(_conic, "_solve_quietly", _fake_solve("infeasible"))
     with pytest.raises(SolverError, match="status 'infeasible'.*Try another solver") as e:
-        solve_problem(_FakeProblem("infeasible"), "CLARABEL")
+        _conic.run_cvxpy(None, "CLARABEL")
     assert e.value.status == "infeasible"
+    monkeypatch.setattr(_conic, "_solve_quietly", _fake_solve(exc=cp.SolverError("boom")))
     with pytest.raises(SolverError, match="failed"):
-        solve_problem(_FakeProblem(exc=cp.SolverError("boom")), "CLARABEL")
-    with pytest.warns(InaccurateSolutionWarning, match="optimal_inaccurate"):
-        assert solve_problem(_FakeProblem("optimal_inaccurate"), "SCS") == "optimal_inaccurate"
+        _conic.run_cvxpy(None, "CLARABEL")
+
+    class _Unpackable:
+        def unpack(self, solution):
+            self._solution = type("S", (), {"attr": {}})()
+
+    monkeypatch.setattr(_conic, "_set_stats", lambda problem, chain: None)
+    # statuses travel in the result; no warning is raised inside the library
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert solve_problem(_FakeProblem("optimal"), "SCS") == "optimal"
+        monkeypatch.setattr(_conic, "_solve_quietly", _fake_solve("optimal_inaccurate"))
+        assert _conic.run_cvxpy(_Unpackable(), "SCS") == Status.INACCURATE
+        monkeypatch.setattr(_conic, "_solve_quietly", _fake_solve("optimal"))
+        assert _conic.run_cvxpy(_Unpackable(), "SCS") == Status.OPTIMAL
 
 
 def test_infeasible_solve_surfaces_from_fit(monkeypatch, data):
     X, G = data
-
-    def fake_solve(self, *args, **kwargs):
-        self._status = "infeasible"
-
-    monkeypatch.setattr(cp.Problem, "solve", fake_solve)
-    monkeypatch.setattr(cp.Problem, "status", property(lambda self: self._status))
+    monkeypatch.setattr(_conic, "_solve_quietly", _fake_solve("infeasible"))
     with pytest.raises(SolverError, match="infeasible"):
-        OptimizedExplainer(u=1.0).fit(X, G)
+        OptimizedExplainer(u=1.0, solver="CLARABEL").fit(X, G)
+    # solver="auto" tries the next solver and records what it did
+    est = OptimizedExplainer(u=1.0).fit(X, G)
+    assert est.solver_ == "PDHG" and est.status_ == "optimal"
+    assert [a[:2] for a in est.solver_stats_["attempts"]] == [("CLARABEL", "infeasible"),
+                                                              ("PDHG", "optimal")]
 
 
 def test_pickle_round_trip(data):

@@ -135,10 +135,22 @@ def test_classic_explainers_in_parallel_equal_single_process():
     np.testing.assert_array_equal(cl2, cl1)
 
 
-def test_worker_options_pin_threads_unless_the_user_sets_them():
-    from skexplain.optimize._solvers import worker_options
-    assert worker_options("CLARABEL", None) == {"max_threads": 1}
-    assert worker_options("MOSEK", {})["mosek_params"] == {"MSK_IPAR_NUM_THREADS": 1}
-    assert worker_options("CLARABEL", {"max_threads": 4, "tol_gap_abs": 1e-9}) == {
-        "max_threads": 4, "tol_gap_abs": 1e-9}
-    assert worker_options("SCS", {"eps_abs": 1e-6}) == {"eps_abs": 1e-6}
+def test_solver_options_pin_threads_unless_the_user_sets_them(monkeypatch):
+    from skexplain.optimize import _conic
+
+    seen = []
+
+    def record(problem, solver, opts, warm_start, verbose):
+        seen.append(opts)
+        raise ValueError("recorded")
+
+    monkeypatch.setattr(_conic, "_solve_quietly", record)
+    for solver, options in (("CLARABEL", None), ("MOSEK", {}),
+                            ("CLARABEL", {"max_threads": 4, "tol_gap_abs": 1e-9}),
+                            ("SCS", {"eps_abs": 1e-6})):
+        with pytest.raises(ValueError):
+            _conic.run_cvxpy(None, solver, options, size=10 ** 6)
+    assert seen[0] == {"max_threads": 1}
+    assert seen[1]["mosek_params"] == {"MSK_IPAR_NUM_THREADS": 1}
+    assert seen[2] == {"max_threads": 4, "tol_gap_abs": 1e-9}
+    assert seen[3] == {"eps_abs": 1e-6}

@@ -7,9 +7,9 @@ point (local Lipschitz estimate, neighbourhood robustness, marginal
 faithfulness), and the evaluation of saliency masks against a classifier
 (class retrieval, deletion/preservation, rank similarity).
 
-These functions are the single definition of each loss: the optimiser in
-:mod:`skexplain.optimize` builds its convex program from the same
-:func:`robustness_terms` and reports its losses with these functions.
+The robustness losses are the objects of :mod:`skexplain.losses`, which
+the optimiser in :mod:`skexplain.optimize` solves with; these functions
+evaluate them from points and explanations.
 """
 
 from ._agreement import AgreementResult, agreement_rate
@@ -37,20 +37,17 @@ from ._relevance import (
 )
 from ._robustness import (
     ROBUSTNESS_METRICS,
-    RobustnessTerms,
     average_sensitivity,
     faithfulness_loss,
     local_stability,
     max_sensitivity,
     robustness_loss,
-    robustness_terms,
 )
 
 __all__ = [
     "ROBUSTNESS_METRICS",
     "SCORERS",
     "AgreementResult",
-    "RobustnessTerms",
     "agreement_rate",
     "average_sensitivity",
     "class_retrieval_rate",
@@ -70,7 +67,6 @@ __all__ = [
     "preservation_auc",
     "relevance_score",
     "robustness_loss",
-    "robustness_terms",
     "spearman_similarity",
     "topk_intersection",
 ]

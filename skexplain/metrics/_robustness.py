@@ -1,21 +1,19 @@
 """Faithfulness and robustness losses (Table 2 of Raedler et al.).
 
-Each robustness loss is described once, by :func:`robustness_terms`, as a
-weighted edge-norm aggregated per point; both these numpy metrics and the
-convex-program builder (:mod:`skexplain.optimize`) read that description.
+Each robustness loss is an object of :mod:`skexplain.losses` that owns all
+of its forms; these functions evaluate it from points and explanations (the
+neighbour graph built from ``u`` or ``n_neighbors``), and the optimiser in
+:mod:`skexplain.optimize` solves with the same objects.
 """
-
-from dataclasses import dataclass
 
 import numpy as np
 
+from ..losses import LOSSES, get_loss
 from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
 from ..utils import check_explanations
 
 __all__ = [
     "ROBUSTNESS_METRICS",
-    "RobustnessTerms",
-    "robustness_terms",
     "faithfulness_loss",
     "max_sensitivity",
     "local_stability",
@@ -23,112 +21,9 @@ __all__ = [
     "robustness_loss",
 ]
 
+#: The built-in robustness losses (``skexplain.losses.LOSSES`` holds every
+#: registered one).
 ROBUSTNESS_METRICS = ("max_sensitivity", "local_stability", "average_sensitivity")
-
-_EDGE_CHUNK = 1 << 16
-
-
-@dataclass(frozen=True)
-class RobustnessTerms:
-    """A robustness loss as ``sum_n reduce_{e: src[e] = n} w[e] * ||E_src - E_dst||^p``.
-
-    Attributes
-    ----------
-    weights : ndarray of shape (n_edges,)
-        Non-negative weight of each directed edge of the graph.
-    reduction : {"max", "sum"}
-        How the weighted edge terms of one point are combined.
-    power : {1, 2}
-        Power of the edge norm.
-    """
-
-    weights: np.ndarray
-    reduction: str
-    power: int
-
-
-def robustness_terms(graph, metric, *, squared=False):
-    """Describe a robustness loss on a neighbour graph.
-
-    Parameters
-    ----------
-    graph : NeighborGraph
-        Neighbour pairs within radius ``u``.
-    metric : {"max_sensitivity", "local_stability", "average_sensitivity"}
-        * ``max_sensitivity``: ``max_{n'} ||E_n - E_n'||`` (weights 1, max).
-        * ``local_stability``: ``max_{n'} ||E_n - E_n'|| / ||X_n - X_n'||``
-          (weights ``1 / distance``, max).
-        * ``average_sensitivity``: ``sum_{n'} p_n(n') ||E_n - E_n'||^p`` with
-          ``p_n`` uniform over the neighbours of ``n`` (weights ``1/degree``,
-          sum).
-    squared : bool, default=False
-        Only for ``average_sensitivity``: square the distance (``p = 2``), as
-        in Table 2 of the paper. The default ``False`` follows the paper's
-        appendix C.3 (``p = 1``), which keeps every robustness loss
-        homogeneous of degree one in ``E`` and the program a pure SOCP.
-
-    Returns
-    -------
-    RobustnessTerms
-    """
-    if metric == "max_sensitivity":
-        return RobustnessTerms(np.ones(graph.n_edges), "max", 1)
-    if metric == "local_stability":
-        if np.any(graph.dist <= 0):
-            e = int(np.flatnonzero(graph.dist <= 0)[0])
-            raise ValueError(
-                "X has duplicated rows (e.g. rows "
-                f"{graph.src[e]} and {graph.dst[e]} are identical): "
-                "local_stability divides by ||X_n - X_n'|| and is undefined "
-                "for them. Remove duplicated rows or use max_sensitivity."
-            )
-        return RobustnessTerms(1.0 / graph.dist, "max", 1)
-    if metric == "average_sensitivity":
-        deg = graph.degree.astype(np.float64)
-        return RobustnessTerms(1.0 / deg[graph.src], "sum", 2 if squared else 1)
-    raise ValueError(
-        f"robustness must be one of {ROBUSTNESS_METRICS}; got {metric!r}."
-    )
-
-
-def edge_norms(E, src, dst, E_dst=None):
-    """``||E[src] - E_dst[dst]||`` for every edge, in memory-capped chunks."""
-    E_dst = E if E_dst is None else E_dst
-    out = np.empty(src.shape[0])
-    for start in range(0, src.shape[0], _EDGE_CHUNK):
-        sl = slice(start, start + _EDGE_CHUNK)
-        out[sl] = _safe_row_norms(E[src[sl]] - E_dst[dst[sl]])
-    return out
-
-
-def _safe_row_norms(D):
-    """Euclidean row norms that neither overflow (1e200) nor underflow (1e-200)
-    in the squares: rows outside a safe range are rescaled by their largest
-    entry first. ``inf`` only where the norm itself exceeds the float range.
-    (The first-order solver's plain ``_row_norms`` works on data already
-    scaled to O(1) and needs no such care in its inner loop.)"""
-    sq = np.einsum("ij,ij->i", D, D)
-    out = np.sqrt(sq)
-    bad = (sq > 1e300) | ((sq < 1e-280) & (sq >= 0))
-    if bad.any():
-        Db = D[bad]
-        m = np.max(np.abs(Db), axis=1)
-        with np.errstate(over="ignore", invalid="ignore"):
-            safe = np.where((m > 0) & np.isfinite(m), m, 1.0)
-            scaled = m * np.sqrt(np.einsum("ij,ij->i", Db / safe[:, None], Db / safe[:, None]))
-        out[bad] = np.where(np.isfinite(m), scaled, np.inf)
-    return out
-
-
-def evaluate_terms(terms, graph, E, E_dst=None):
-    """Per-point value of a robustness loss (0 for points without neighbours)."""
-    vals = terms.weights * edge_norms(E, graph.src, graph.dst, E_dst) ** terms.power
-    out = np.zeros(graph.n_queries)
-    nonempty = np.flatnonzero(graph.degree > 0)
-    if nonempty.size:
-        ufunc = np.maximum if terms.reduction == "max" else np.add
-        out[nonempty] = ufunc.reduceat(vals, graph.indptr[nonempty])
-    return out
 
 
 def faithfulness_loss(gradients, explanations, *, per_point=False):
@@ -169,7 +64,7 @@ def _nonempty(A, name):
     return A
 
 
-def _robustness(metric, X, explanations, u, n_neighbors, squared, per_point, graph):
+def _robustness(loss, X, explanations, u, n_neighbors, per_point, graph):
     X = _nonempty(check_explanations(X, name="X"), "X")
     E = check_explanations(explanations, X, name="explanations")
     if graph is None:
@@ -178,10 +73,13 @@ def _robustness(metric, X, explanations, u, n_neighbors, squared, per_point, gra
                              f"nearest neighbours); got u={u!r}, n_neighbors={n_neighbors!r}.")
         graph = (radius_neighbor_graph(X, u) if n_neighbors is None
                  else knn_neighbor_graph(X, n_neighbors))
+    elif not hasattr(graph, "n_queries"):
+        raise ValueError(f"graph must be a NeighborGraph (skexplain.neighbors); got "
+                         f"{type(graph).__name__}.")
     elif graph.n_queries != X.shape[0]:
         raise ValueError(f"graph has {graph.n_queries} query points but X has {X.shape[0]} "
                          "rows: pass the neighbour graph of X.")
-    vals = evaluate_terms(robustness_terms(graph, metric, squared=squared), graph, E)
+    vals = loss.point_values(graph, E)
     return vals if per_point else float(vals.sum())
 
 
@@ -222,7 +120,7 @@ def max_sensitivity(X, explanations, *, u=None, n_neighbors=None, per_point=Fals
     >>> max_sensitivity(X, E, u=1.0)  # 1 + max(1, 2) + 2
     5.0
     """
-    return _robustness("max_sensitivity", X, explanations, u, n_neighbors, False, per_point,
+    return _robustness(LOSSES["max_sensitivity"](), X, explanations, u, n_neighbors, per_point,
                        graph)
 
 
@@ -248,12 +146,12 @@ def local_stability(X, explanations, *, u=None, n_neighbors=None, per_point=Fals
     >>> local_stability([[0.0], [2.0]], [[0.0], [1.0]], u=2.0)
     1.0
     """
-    return _robustness("local_stability", X, explanations, u, n_neighbors, False, per_point,
+    return _robustness(LOSSES["local_stability"](), X, explanations, u, n_neighbors, per_point,
                        graph)
 
 
 def average_sensitivity(X, explanations, *, u=None, n_neighbors=None, squared=False,
-                        per_point=False, graph=None):
+                        include_self=False, per_point=False, graph=None):
     """Average sensitivity ``sum_n mean_{n'} ||E_n - E_n'||^p``.
 
     The mean is uniform over the neighbours within radius ``u`` (itself
@@ -266,6 +164,11 @@ def average_sensitivity(X, explanations, *, u=None, n_neighbors=None, squared=Fa
     squared : bool, default=False
         ``p = 2`` as in the paper's Table 2; the default ``p = 1`` follows its
         appendix C.3 (the formulation that is solved as an SOCP).
+    include_self : bool, default=False
+        Count the point itself in ``p_n`` (Table 2's set ``{n' :
+        ||X_n - X_n'|| <= u}`` contains ``n``): weights ``1 / (degree + 1)``
+        instead of ``1 / degree``; see
+        :class:`~skexplain.losses.AverageSensitivity`.
 
     Returns
     -------
@@ -281,14 +184,35 @@ def average_sensitivity(X, explanations, *, u=None, n_neighbors=None, squared=Fa
     >>> average_sensitivity(X, E, u=1.0, squared=True)  # 1 + (1 + 4) / 2 + 4
     7.5
     """
-    return _robustness("average_sensitivity", X, explanations, u, n_neighbors, squared,
-                       per_point, graph)
+    loss = get_loss("average_sensitivity", name="average_sensitivity", squared=squared,
+                    include_self=include_self)
+    return _robustness(loss, X, explanations, u, n_neighbors, per_point, graph)
 
 
 def robustness_loss(metric, X, explanations, *, u=None, n_neighbors=None, squared=False,
                     per_point=False, graph=None):
-    """Dispatch to :func:`max_sensitivity`, :func:`local_stability` or
-    :func:`average_sensitivity` by name.
+    """Any robustness loss, given by name or as a loss object.
+
+    The registered losses (:data:`skexplain.losses.LOSSES`) include
+    :func:`max_sensitivity`, :func:`local_stability` and
+    :func:`average_sensitivity`; a loss object (e.g.
+    ``AverageSensitivity(include_self=True)`` or a loss of your own) is
+    evaluated the same way.
+
+    Parameters
+    ----------
+    metric : str or RobustnessLoss
+        A name of :data:`skexplain.losses.LOSSES` or a loss object.
+    X, explanations, u, n_neighbors, per_point, graph
+        As in :func:`max_sensitivity`.
+    squared : bool, default=False
+        For ``"average_sensitivity"``: ``p = 2``. An error for a loss without
+        a squared form.
+
+    Returns
+    -------
+    float or ndarray of shape (n_samples,)
+        The loss, or each point's term with ``per_point=True``.
 
     Examples
     --------
@@ -300,8 +224,5 @@ def robustness_loss(metric, X, explanations, *, u=None, n_neighbors=None, square
     >>> robustness_loss("average_sensitivity", X, E, u=1.0, per_point=True)
     array([1. , 1.5, 2. ])
     """
-    if metric not in ROBUSTNESS_METRICS:
-        raise ValueError(
-            f"metric must be one of {ROBUSTNESS_METRICS}; got {metric!r}."
-        )
-    return _robustness(metric, X, explanations, u, n_neighbors, squared, per_point, graph)
+    loss = get_loss(metric, name="metric", squared=squared)
+    return _robustness(loss, X, explanations, u, n_neighbors, per_point, graph)

@@ -1,79 +1,40 @@
 """OptimizedExplainer: explanations optimised for robustness under a faithfulness budget."""
 
 import time
-import warnings
 from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.neighbors import NearestNeighbors
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import InaccurateSolutionWarning, NoNeighborsWarning
-from ..metrics._robustness import (
-    ROBUSTNESS_METRICS,
-    evaluate_terms,
-    faithfulness_loss,
-    robustness_terms,
-)
+from ..losses import RobustnessLoss, get_loss
+from ..metrics._robustness import faithfulness_loss
 from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
 from ..utils import compute_gradients, validate_points
-from ._decompose import TransductiveProblem
-from ._program import PointProgramCache, check_gradient_range
-from ._solvers import SOLVERS, select_solver, worker_options
+from ..utils._parallel import parallel_map
+from ._budgets import Budget, PointwiseBudget, get_budget
+from ._conic import ConicSolver, PointPrograms
+from ._path import prepare, solve_blocks
+from ._problem import check_gradient_range, enforce_budget, scale_graph, scaled_deviations
+from ._result import Status, WarningRecord, emit_warnings
+from ._solvers import AutoSolver, Solver, get_solver
 
 __all__ = ["OptimizedExplainer"]
 
 
-def _solve_point_chunk(tasks, reduction, power, solver, options):
+def _solve_point_chunk(tasks, loss, backend, options):
     """Worker: solve the out-of-sample problems of a chunk of points."""
-    cache = PointProgramCache(reduction, power, solver, worker_options(solver, options))
-    out, n_inaccurate = [], 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InaccurateSolutionWarning)
-        for g, r, EJ, w in tasks:
-            e, status = cache.solve(g, r, EJ, w)
-            n_inaccurate += status != "optimal"
-            out.append(e)
-    return out, n_inaccurate
-
-
-def neighbour_graph(X, u, *, n_neighbors=None, n_jobs=None, stacklevel=2):
-    """Neighbour index and graph of the training points, checked.
-
-    With ``n_neighbors`` the symmetrised k-nearest-neighbour graph
-    (``u`` unused); else the radius-``u`` graph, which raises if no pair
-    lies within ``u`` and warns (:class:`NoNeighborsWarning`) with the
-    number of isolated points.
-
-    Returns
-    -------
-    nn : NearestNeighbors, graph : NeighborGraph, n_isolated : int
-    """
-    nn = NearestNeighbors(n_jobs=n_jobs).fit(X)
-    if n_neighbors is not None:
-        return nn, knn_neighbor_graph(X, n_neighbors, nn=nn), 0
-    graph = radius_neighbor_graph(X, u, nn=nn)
-    if graph.n_edges == 0:
-        d1 = nn.kneighbors(n_neighbors=1, return_distance=True)[0]
-        raise ValueError(
-            f"No pair of points lies within u={u}: every robustness "
-            "loss would be zero. Use a radius of at least the smallest "
-            f"nearest-neighbour distance, {float(d1.min()):.6g}."
-        )
-    n_isolated = int(graph.isolated.sum())
-    if n_isolated:
-        warnings.warn(
-            f"{n_isolated} of {X.shape[0]} points have no neighbour within "
-            f"u={u}; they contribute nothing to the robustness loss and "
-            "their explanation is their gradient.",
-            NoNeighborsWarning,
-            stacklevel=stacklevel,
-        )
-    return nn, graph, n_isolated
+    programs = PointPrograms(loss, backend, options)
+    out, statuses = [], []
+    for g, r, EJ, w in tasks:
+        e, status = programs.solve(g, r, EJ, w)
+        out.append(e)
+        statuses.append(status)
+    return out, statuses
 
 
 class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -242,14 +203,14 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "robustness": [StrOptions(set(ROBUSTNESS_METRICS))],
+        "robustness": [str, RobustnessLoss],
         "u": [Interval(Real, 0, None, closed="neither")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
         "eta_frac": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left"), None],
-        "faithfulness": [StrOptions({"global", "pointwise"})],
+        "faithfulness": [str, Budget],
         "squared": ["boolean"],
-        "solver": [StrOptions(set(SOLVERS) | {s.lower() for s in SOLVERS})],
+        "solver": [str, Solver],
         "solver_options": [dict, None],
         "grad_fn": [callable, None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -318,65 +279,52 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         self : OptimizedExplainer
+            The fitted estimator.
         """
         t_start = time.perf_counter()
+        # names and options first: a typo fails before the gradients are computed
+        loss = get_loss(self.robustness, squared=self.squared)
+        get_budget(self.faithfulness)
+        solver = get_solver(self.solver, self.solver_options)
         X = validate_points(self, X, min_samples=2)
         source, name = self._gradient_source(y, grad_fn)
-        G = check_gradient_range(
-            compute_gradients(source, X, batch_size=self.batch_size, name=name), name)
-
-        nn, graph, n_isolated = neighbour_graph(X, self.u, n_neighbors=self.n_neighbors,
-                                                n_jobs=self.n_jobs, stacklevel=4)
-
-        program = TransductiveProblem(
-            G, graph, self.robustness, faithfulness=self.faithfulness,
-            squared=self.squared,
-        )
-        L_max = program.max_faithfulness_loss
+        G = compute_gradients(source, X, batch_size=self.batch_size, name=name)
+        prep = prepare(X, G, robustness=loss, faithfulness=self.faithfulness, u=self.u,
+                       n_neighbors=self.n_neighbors, n_jobs=self.n_jobs, name=name)
+        problem = prep.problem
+        L_max = problem.max_faithfulness_loss
         if self.eta is not None:
             frac = float(self.eta) / L_max if L_max > 0 else 0.0
         else:
             frac = float(self.eta_frac)
-        solver = select_solver(self.solver, size=(graph.n_queries - n_isolated) * G.shape[1])
-        E, status, stats = program.solve(frac, solver, self.solver_options,
-                                         n_jobs=self.n_jobs)
-        if status != "optimal" and solver == "PDHG":
-            warnings.warn(
-                f"The PDHG solver hit max_iter ({stats['num_iters']} iterations) before "
-                f"its relative gap reached tol (gap {stats.get('gap', float('nan')):.2e}): "
-                "the explanations meet the budget exactly but may miss the optimum. "
-                "Raise solver_options['max_iter'] or use solver='CLARABEL'.",
-                InaccurateSolutionWarning, stacklevel=3,
-            )
-        elif status != "optimal":
-            warnings.warn(
-                f"The {solver} solver stopped with status '{status}': the "
-                "explanations may miss the optimum (they meet the faithfulness "
-                "budget exactly). Try solver='SCS' or 'CLARABEL' or another eta_frac.",
-                InaccurateSolutionWarning, stacklevel=3,
-            )
+        result = solve_blocks(problem, [frac], solver, n_jobs=self.n_jobs)[0]
+        E = result.explanations
 
-        terms = robustness_terms(graph, self.robustness, squared=self.squared)
         self.X_fit_ = X
         self.gradients_ = G
         self.explanations_ = E
-        self.graph_ = graph
-        self.neighbors_ = nn
-        self.n_neighbors_ = graph.degree
-        self.n_isolated_ = n_isolated
+        self.loss_ = loss
+        self.graph_ = prep.graph
+        self.neighbors_ = prep.nn
+        self.n_neighbors_ = prep.graph.degree
+        self.n_isolated_ = prep.n_isolated
         self.max_faithfulness_loss_ = L_max
         self.eta_frac_ = frac
-        self.eta_, self.point_budgets_ = program.budgets(frac)
-        self.gradient_mean_ = program.center
-        self.gradient_scale_ = program.scale
+        self.eta_, self.point_budgets_ = problem.budgets(frac)
+        self.gradient_mean_ = problem.center
+        self.gradient_scale_ = problem.scale
+        self.distance_scale_ = problem.distance_scale
         self.faithfulness_loss_ = faithfulness_loss(G, E)
-        self.robustness_loss_ = float(evaluate_terms(terms, graph, E).sum())
-        self.gradient_robustness_loss_ = float(evaluate_terms(terms, graph, G).sum())
-        self.solver_ = stats["solver"]
-        self.status_ = status
+        self.robustness_loss_ = loss.value(prep.graph, E)
+        self.gradient_robustness_loss_ = loss.value(prep.graph, G)
+        self.solver_ = result.solver
+        self.status_ = result.status
         self.grad_fn_ = source if callable(source) else self.grad_fn
+        stats = result.stats_dict()
         stats["fit_time"] = time.perf_counter() - t_start
         self.solver_stats_ = stats
+        # fit is wrapped by sklearn's _fit_context: 3 frames up is the caller
+        emit_warnings(prep.records + result.warnings(), stacklevel=3)
         return self
 
     def fit_transform(self, X, y=None, *, grad_fn=None):
@@ -405,6 +353,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         explanations : ndarray of shape (n_samples, n_features)
+            Within each point's budget ``eta_frac_ * ||g - mean||^2``, exactly.
         """
         check_is_fitted(self)
         X = validate_points(self, X, reset=False)
@@ -425,6 +374,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                                        nn=self.neighbors_)
 
         # rows identical to a training point, with the same gradient
+        matched = np.zeros(n, dtype=bool)
         exact = graph.dist == 0
         if exact.any():
             q, j = graph.src[exact], graph.dst[exact]
@@ -434,21 +384,17 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             q, j = q[same], j[same]
             q, first = np.unique(q, return_index=True)
             out[q] = self.explanations_[j[first]]
-            matched = np.zeros(n, dtype=bool)
             matched[q] = True
-        else:
-            matched = np.zeros(n, dtype=bool)
 
-        terms = self._point_terms(graph, matched)
+        weights = self._point_weights(graph, matched)
+        records = []
         todo = np.flatnonzero(~matched)
         isolated = todo[graph.degree[todo] == 0]
         if isolated.size:
-            warnings.warn(
-                f"{isolated.size} of {n} points have no training neighbour "
-                f"within u={self.u}; their explanation is their gradient.",
+            records.append(WarningRecord(
                 NoNeighborsWarning,
-                stacklevel=3,  # transform is wrapped by sklearn's set_output
-            )
+                f"{isolated.size} of {n} points have no training neighbour within "
+                f"u={self.u}; their explanation is their gradient."))
             out[isolated] = G[isolated]
         todo = todo[graph.degree[todo] > 0]
         # a zero budget (eta_frac = 0, or a gradient equal to the mean) leaves
@@ -457,29 +403,48 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         out[todo[zero]] = G[todo[zero]]
         todo = todo[~zero]
         if todo.size:
-            out[todo] = self._solve_points(todo, graph, G, terms)
+            out[todo], n_bad = self._solve_points(todo, graph, G, weights)
+            if n_bad:
+                records.append(WarningRecord(
+                    InaccurateSolutionWarning,
+                    f"The solver returned 'optimal_inaccurate' for {n_bad} of {todo.size} "
+                    "new points (their explanations meet their budgets exactly)."))
+        # transform is wrapped by sklearn's set_output: 3 frames up is the caller
+        emit_warnings(records, stacklevel=3)
         return out
 
-    def _point_terms(self, graph, matched):
-        """Each new point's own robustness term: the training loss's weights
-        (:func:`robustness_terms`) on the graph from new to training points."""
-        zero = graph.dist <= 0
-        if self.robustness == "local_stability" and zero.any():
-            bad = zero & ~matched[graph.src]
-            if bad.any():
-                i = int(graph.src[np.flatnonzero(bad)[0]])
-                raise ValueError(
-                    f"Row {i} of X coincides with a training point but its "
-                    "gradient differs from the one seen in fit: local_stability "
-                    "divides by ||x - x_j|| = 0 and is undefined there."
-                )
-            # only rows answered by their fitted explanation remain at distance 0
-            graph = replace(graph, dist=np.where(zero, 1.0, graph.dist))
-        t = robustness_terms(graph, self.robustness, squared=self.squared)
-        return t.weights, t.reduction, t.power
+    def _point_weights(self, graph, matched):
+        """Each new point's own robustness term: the loss's weights on the
+        graph from new to training points, distances in the fitted problem's
+        units (so the units of ``X`` do not matter)."""
+        graph = scale_graph(graph, self.distance_scale_)
+        # rows answered by their fitted explanation: their weights are unused
+        done = (graph.dist <= 0) & matched[graph.src]
+        if done.any():
+            graph = replace(graph, dist=np.where(done, 1.0, graph.dist))
+        try:
+            return self.loss_.edge_weights(graph)
+        except ValueError:
+            bad = np.flatnonzero(graph.dist <= 0)
+            if not bad.size:
+                raise
+            i = int(graph.src[bad[0]])
+            raise ValueError(
+                f"Row {i} of X coincides with a training point but its gradient differs "
+                f"from the one seen in fit: {self.loss_.name} divides by ||x - x_j|| = 0 "
+                "and is undefined there."
+            ) from None
 
-    def _solve_points(self, idx, graph, G, terms):
-        weights, reduction, power = terms
+    def _point_solver(self):
+        """Backend and options of the small per-point programs (always conic)."""
+        solver = get_solver(self.solver, self.solver_options)
+        if isinstance(solver, ConicSolver):
+            backend = solver._backend()[0]
+            return backend, solver.options
+        # PDHG (or auto): the tiny per-point problems go to the conic default
+        return AutoSolver().candidates(0)[0]._backend()[0], None
+
+    def _solve_points(self, idx, graph, G, weights):
         c, s = self.gradient_mean_, self.gradient_scale_
         H = (G - c) / s
         F = (self.explanations_ - c) / s
@@ -490,31 +455,18 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         nbr_E = np.split(F[graph.dst], cuts)
         nbr_w = np.split(weights, cuts)
         tasks = [(H[i], radius[i], nbr_E[i], nbr_w[i]) for i in idx]
-        solver = select_solver(self.solver)
-        options = self.solver_options
-        if solver == "PDHG":  # the tiny per-point problems go to the conic default
-            solver, options = select_solver("auto"), None
-        n_chunks = min(len(tasks), _effective_jobs(self.n_jobs))
+        backend, options = self._point_solver()
+        n_chunks = min(len(tasks), max(1, effective_n_jobs(self.n_jobs)))
         bounds = np.linspace(0, len(tasks), n_chunks + 1).astype(int)
-        results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_solve_point_chunk)(
-                tasks[a:b], reduction, power, solver, options
-            )
-            for a, b in zip(bounds[:-1], bounds[1:])
-        )
-        sol = [e for part, _ in results for e in part]
-        n_bad = sum(bad for _, bad in results)
-        if n_bad:
-            warnings.warn(
-                f"The solver returned 'optimal_inaccurate' for {n_bad} of "
-                f"{len(tasks)} new points.",
-                InaccurateSolutionWarning,
-                stacklevel=4,
-            )
-        return c + s * np.asarray(sol)
-
-
-def _effective_jobs(n_jobs):
-    from joblib import effective_n_jobs
-
-    return max(1, effective_n_jobs(n_jobs))
+        results = list(parallel_map(
+            _solve_point_chunk,
+            [(tasks[a:b], self.loss_, backend, options) for a, b in zip(bounds[:-1], bounds[1:])],
+            n_jobs=self.n_jobs))
+        sol = np.asarray([e for part, _ in results for e in part])
+        n_bad = sum(st != Status.OPTIMAL for _, part in results for st in part)
+        # exactly inside each point's ball: first in the rescaled coordinates,
+        # then in the caller's units (rounding in the back-transform)
+        D = PointwiseBudget().project(sol - H[idx], radius[idx])
+        E = c + s * (H[idx] + D)
+        dev_u, unit, point_u = scaled_deviations(G[idx], c)
+        return enforce_budget(E, G[idx], unit, self.eta_frac_ * point_u, True), n_bad

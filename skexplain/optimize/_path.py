@@ -1,24 +1,222 @@
-"""The explanation path: optimised explanations over a grid of budgets."""
+"""The path pipeline: explanations for a grid of budgets; ``fit`` is its one-budget case.
+
+``prepare`` turns points and gradients into an :class:`ExplanationProblem`
+(neighbour graph, scaled data, blocks); ``solve_blocks`` solves it for a list
+of budget fractions; :func:`explanation_path` and
+:meth:`OptimizedExplainer.fit` are both these two steps, and raise the
+warnings the results carry once, at their own level.
+"""
 
 import time
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from joblib import effective_n_jobs
+from sklearn.neighbors import NearestNeighbors
 
-from ..exceptions import InaccurateSolutionWarning
-from ..metrics._robustness import evaluate_terms, faithfulness_loss, robustness_terms
+from ..exceptions import InaccurateSolutionWarning, NoNeighborsWarning
+from ..losses import get_loss
+from ..metrics._robustness import faithfulness_loss
+from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
 from ..utils import check_points, compute_gradients
 from ..utils._parallel import parallel_map
-from ._explainer import neighbour_graph
-from ._decompose import TransductiveProblem
-from ._program import check_gradient_range, to_caller_units
-from ._solvers import select_solver, worker_options
+from ._budgets import get_budget
+from ._problem import ExplanationProblem, check_gradient_range, to_caller_units
+from ._result import SolveResult, SolveStats, Status, WarningRecord, emit_warnings
+from ._solvers import get_solver
 
-__all__ = ["ExplanationPath", "explanation_path"]
+__all__ = ["ExplanationPath", "explanation_path", "prepare", "solve_blocks"]
 
-_CHUNK = 5  # budgets per program build (and per parallel task)
+_CHUNK = 5  # budgets per program build (and per parallel task) along a path
+
+
+@dataclass
+class Prepared:
+    """Points, gradients, graph and problem, ready to solve.
+
+    Attributes
+    ----------
+    X, G : ndarray of shape (n_samples, n_features)
+    graph : NeighborGraph
+    nn : NearestNeighbors
+        Fitted on ``X`` (for new points' neighbours).
+    n_isolated : int
+    problem : ExplanationProblem
+    records : list of WarningRecord
+    """
+
+    X: np.ndarray
+    G: np.ndarray
+    graph: object
+    nn: object
+    n_isolated: int
+    problem: ExplanationProblem
+    records: list = field(default_factory=list)
+
+
+def neighbor_graph(X, u, *, n_neighbors=None, n_jobs=None):
+    """Neighbour index and graph of the training points, checked.
+
+    With ``n_neighbors`` the symmetrised k-nearest-neighbour graph (``u``
+    unused); else the radius-``u`` graph, which raises if no pair lies
+    within ``u``.
+
+    Returns
+    -------
+    nn : NearestNeighbors
+    graph : NeighborGraph
+    records : list of WarningRecord
+        A :class:`NoNeighborsWarning` with the number of isolated points.
+    """
+    nn = NearestNeighbors(n_jobs=n_jobs).fit(X)
+    if n_neighbors is not None:
+        return nn, knn_neighbor_graph(X, n_neighbors, nn=nn), []
+    graph = radius_neighbor_graph(X, u, nn=nn)
+    if graph.n_edges == 0:
+        d1 = nn.kneighbors(n_neighbors=1, return_distance=True)[0]
+        raise ValueError(
+            f"No pair of points lies within u={u}: every robustness "
+            "loss would be zero. Use a radius of at least the smallest "
+            f"nearest-neighbour distance, {float(d1.min()):.6g}."
+        )
+    n_isolated = int(graph.isolated.sum())
+    records = [WarningRecord(
+        NoNeighborsWarning,
+        f"{n_isolated} of {X.shape[0]} points have no neighbour within u={u}; they "
+        "contribute nothing to the robustness loss and their explanation is their gradient.",
+    )] if n_isolated else []
+    return nn, graph, records
+
+
+def prepare(X, gradients, *, robustness, faithfulness, squared=None, u=2.0, n_neighbors=None,
+            n_jobs=None, name="y"):
+    """Everything a solve needs, from validated points and gradients.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Validated points.
+    gradients : ndarray of shape (n_samples, n_features)
+        Validated gradients.
+    robustness : str or RobustnessLoss
+    faithfulness : str or Budget
+    squared : bool or None
+        ``AverageSensitivity(squared=...)`` for the name
+        ``"average_sensitivity"``.
+    u : float
+    n_neighbors : int or None
+    n_jobs : int or None
+        Threads of the neighbour search.
+    name : str
+        Name of the gradients in error messages.
+
+    Returns
+    -------
+    prepared : Prepared
+    """
+    loss = get_loss(robustness, squared=squared)
+    budget = get_budget(faithfulness)
+    G = check_gradient_range(gradients, name)
+    nn, graph, records = neighbor_graph(X, u, n_neighbors=n_neighbors, n_jobs=n_jobs)
+    problem = ExplanationProblem(G, graph, loss, budget)
+    return Prepared(X=X, G=G, graph=graph, nn=nn, n_isolated=int(graph.isolated.sum()),
+                    problem=problem, records=records)
+
+
+def _closed(E, stats=None):
+    return SolveResult(explanations=E, status=Status.OPTIMAL, solver="closed_form",
+                       stats=stats or SolveStats(n_blocks=0))
+
+
+def _solve_task(block, fracs, solver, state):
+    """Worker: one block for a chunk of budgets, in order (warm starts carry)."""
+    state = {} if state is None else state
+    out = []
+    for frac in fracs:
+        E_hat = block.closed_form(frac)
+        if E_hat is not None:
+            res = _closed(E_hat, SolveStats())
+        else:
+            res = solver.solve(block, frac, state)
+        res.explanations = block.to_caller(res.explanations, frac)
+        out.append(res)
+    return out
+
+
+def solve_blocks(problem, fracs, solver, *, states=None, n_jobs=None, verbose=0):
+    """Solve ``problem`` for each budget fraction; results in the caller's units.
+
+    The work is cut into tasks that do not depend on ``n_jobs`` (each
+    block, times chunks of ``_CHUNK`` budgets along a path), each solved
+    from its own fresh state in order, so the results are identical for any
+    ``n_jobs`` and joblib backend.
+
+    Parameters
+    ----------
+    problem : ExplanationProblem
+    fracs : sequence of float
+    solver : Solver
+    states : list of dict, optional
+        One per block, reused across calls (one budget at a time, in this
+        process): compiled programs and warm starts.
+    n_jobs : int, optional
+    verbose : int, default=0
+        A progress bar over the tasks.
+
+    Returns
+    -------
+    results : list of SolveResult
+        One per fraction, explanations of every point.
+    """
+    fracs = [float(f) for f in fracs]
+    out = [None] * len(fracs)
+    todo = []
+    for i, frac in enumerate(fracs):
+        closed = problem.closed_form(frac)
+        if closed is not None:
+            out[i] = _closed(closed)
+        else:
+            todo.append(i)
+    if not todo:
+        return out
+    solver = solver.resolve(problem.n_entries)
+    n_blocks = len(problem.blocks)
+    # fixed chunks of the budget grid (whatever n_jobs, and counting the
+    # closed forms, as the path always has): a program is built once per chunk
+    if states is not None:
+        chunks = [todo]
+    else:
+        grid = np.array_split(np.arange(len(fracs)), -(-len(fracs) // _CHUNK))
+        chunks = [c for c in ([i for i in g if i in set(todo)] for g in grid) if c]
+    tasks = [(problem.block(b), [fracs[i] for i in chunk], solver,
+              None if states is None else states[b])
+             for chunk in chunks for b in range(n_blocks)]
+    n_workers = max(1, min(effective_n_jobs(n_jobs), len(tasks))) if states is None else 1
+    parts = list(parallel_map(_solve_task, tasks, n_jobs=n_workers, verbose=verbose,
+                              desc="explanation path"))
+    for c, chunk in enumerate(chunks):
+        block_results = parts[c * n_blocks:(c + 1) * n_blocks]
+        for k, i in enumerate(chunk):
+            E = problem.gradients.copy()          # isolated points keep their gradient
+            per_block = [res[k] for res in block_results]
+            for b, res in enumerate(per_block):
+                E[problem.blocks[b]] = res.explanations
+            out[i] = _combine(problem.enforce(E, fracs[i]), per_block)
+    return out
+
+
+def _combine(E, results):
+    """One result from the blocks' results for the same budget."""
+    bad = [r for r in results if not r.optimal]
+    solvers = [r.solver for r in results if r.solver != "closed_form"]
+    return SolveResult(
+        explanations=E, status=bad[0].status if bad else Status.OPTIMAL,
+        solver=solvers[0] if solvers else "closed_form",
+        stats=SolveStats.combine(r.stats for r in results),
+        message=(bad[0].message + (f" ({len(bad)} of {len(results)} blocks)"
+                                   if len(results) > 1 else "")) if bad else "",
+        attempts=[a for r in results for a in r.attempts],
+        records=[w for r in results for w in r.records])
 
 
 @dataclass
@@ -39,8 +237,7 @@ class ExplanationPath:
     solve_time : ndarray of shape (k,)
         Solver time of each budget (0 for the closed forms at 0 and >= 1).
     build_time : float
-        Time to compute the gradients and the neighbour graph (each worker
-        then builds the parametrised program once for its budgets).
+        Time to compute the gradients, the neighbour graph and the problem.
     total_time : float
     """
 
@@ -56,8 +253,14 @@ class ExplanationPath:
     total_time: float
 
     def pareto_mask(self):
-        """Budgets on the faithfulness/robustness Pareto front (no other is
-        at least as good in both losses and better in one)."""
+        """Budgets on the faithfulness/robustness Pareto front.
+
+        Returns
+        -------
+        mask : ndarray of bool of shape (k,)
+            True where no other budget is at least as good in both losses
+            and better in one.
+        """
         f, r = self.faithfulness_loss, self.robustness_loss
         tol = 1e-9 * (1.0 + np.abs(f).max() + np.abs(r).max())
         dominated = ((f[None, :] <= f[:, None] + tol) & (r[None, :] <= r[:, None] + tol)
@@ -65,7 +268,17 @@ class ExplanationPath:
         return ~dominated.any(axis=1)
 
     def plot(self, ax=None):
-        """Robustness against faithfulness along the path (extra ``plot``)."""
+        """Robustness against faithfulness along the path (extra ``plot``).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; default the current axes.
+
+        Returns
+        -------
+        ax : matplotlib Axes
+        """
         from ..utils._optional import import_optional
 
         plt = import_optional("matplotlib.pyplot", "plot")
@@ -78,59 +291,52 @@ class ExplanationPath:
         return ax
 
 
-def _solve_budgets(spec, fracs):
-    """Worker: build the program once and solve it for each budget in ``fracs``."""
-    G, graph, robustness, faithfulness, squared, solver, options = spec
-    program = TransductiveProblem(G, graph, robustness, faithfulness=faithfulness,
-                                  squared=squared)
-    Es, status, times = [], [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InaccurateSolutionWarning)
-        for frac in fracs:
-            E, st, stats = program.solve(float(frac), solver, worker_options(solver, options),
-                                         n_jobs=1)
-            Es.append(E)
-            status.append(st)
-            times.append(stats["solve_time"])
-    return Es, status, times, program.reference
-
-
 def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity", u=2.0,
                      n_neighbors=None, faithfulness="global", squared=False, solver="auto",
                      solver_options=None, batch_size=None, n_jobs=None, verbose=0):
     """Optimised explanations for each budget, building the program once.
 
-    The neighbour graph and the parametrised (DPP) cvxpy problem are built
-    once; each budget only changes the value of the budget parameter, so
-    cvxpy reuses its compiled problem (Clarabel has no warm start; the
-    saving is the compilation). ``eta_frac = 0`` and ``>= 1`` use the
-    closed forms (the gradients and the mean gradient).
+    The neighbour graph and the problem are built once; along the budgets
+    the conic solvers re-solve one compiled (DPP) program and PDHG starts
+    from the previous budget's solution. ``eta_frac = 0`` and ``>= 1`` use
+    the closed forms (the gradients and the mean gradient).
+    :class:`~skexplain.OptimizedExplainer` ``.fit`` is the same pipeline for
+    one budget.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        Points to explain.
     grad_fn : callable or array-like of shape (n_samples, n_features)
         Gradients at ``X`` or a callable.
     eta_fracs : array-like, default=None
         Budgets as fractions of ``L_max``; ``None``: 0 and 19 values
         log-spaced from 1e-3 to 1 (20 in all).
-    robustness, u, n_neighbors, faithfulness, squared, solver, solver_options, batch_size
+    robustness : str or RobustnessLoss, default="max_sensitivity"
+        A name of :data:`skexplain.losses.LOSSES` or a loss object.
+    u, n_neighbors, faithfulness, squared, solver, solver_options, batch_size
         As in :class:`~skexplain.OptimizedExplainer`.
     n_jobs : int or None, default=None
         Workers (joblib, ``sklearn.utils.parallel``): the budgets are split
-        in contiguous chunks of 5, and each task builds the program once for
-        its chunk. The chunks do not depend on ``n_jobs``, so neither do the
-        results (to the last bit).
+        in contiguous chunks of 5 (times the independent blocks of a
+        pointwise budget), and each task builds its program once. The tasks
+        do not depend on ``n_jobs``, so neither do the results (to the last
+        bit).
     verbose : int, default=0
-        ``> 0``: a tqdm progress bar over the chunks (extra ``progress``).
+        ``> 0``: a tqdm progress bar over the tasks (extra ``progress``).
 
     Returns
     -------
     path : ExplanationPath
 
+    See Also
+    --------
+    OptimizedExplainer : One budget, as a scikit-learn transformer.
+
     Examples
     --------
     >>> import numpy as np
+    >>> from skexplain import explanation_path
     >>> X = np.linspace(0, 3, 7)[:, None]
     >>> path = explanation_path(X, lambda X: X ** 2, [0.0, 0.5, 1.0], u=0.6)
     >>> bool(np.all(np.diff(path.robustness_loss) <= 1e-9))  # more budget, more robust
@@ -142,35 +348,33 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
              else np.asarray(eta_fracs, dtype=np.float64).ravel())
     if fracs.size == 0 or not np.all(np.isfinite(fracs)) or np.any(fracs < 0):
         raise ValueError("eta_fracs must be a non-empty array of finite values >= 0.")
-    G = check_gradient_range(compute_gradients(grad_fn, X, batch_size=batch_size,
-                                               name="grad_fn"), "grad_fn")
-    _, graph, n_isolated = neighbour_graph(X, u, n_neighbors=n_neighbors, stacklevel=3)
-    terms = robustness_terms(graph, robustness, squared=squared)
-    slv = select_solver(solver, size=(graph.n_queries - n_isolated) * X.shape[1])
+    slv = get_solver(solver, solver_options)
+    G = compute_gradients(grad_fn, X, batch_size=batch_size, name="grad_fn")
+    prep = prepare(X, G, robustness=robustness, faithfulness=faithfulness, squared=squared,
+                   u=u, n_neighbors=n_neighbors, name="grad_fn")
+    problem = prep.problem
     build = time.perf_counter() - t0
-    # Fixed chunks of budgets, whatever n_jobs: the solver reuses its state
-    # from one solve to the next within a program, so the chunking (not the
-    # number of workers) fixes the results to the last bit.
-    chunks = np.array_split(np.arange(fracs.size), -(-fracs.size // _CHUNK))
-    n_workers = max(1, min(effective_n_jobs(n_jobs), len(chunks)))
-    spec = (G, graph, robustness, faithfulness, squared, slv, solver_options)
-    parts = list(parallel_map(_solve_budgets, [(spec, fracs[c]) for c in chunks],
-                              n_jobs=n_workers, verbose=verbose, desc="explanation path"))
-    Es = [E for part in parts for E in part[0]]
-    status = [st for part in parts for st in part[1]]
-    times = [t for part in parts for t in part[2]]
-    unit, loss_u = parts[0][3]
-    # in the caller's units only now: 0 * (an L_max that overflows) is not NaN
-    L, eta = to_caller_units(unit, loss_u, fracs * loss_u)
-    f_loss = [faithfulness_loss(G, E) for E in Es]
-    r_loss = [float(evaluate_terms(terms, graph, E).sum()) for E in Es]
-    n_inaccurate = sum(st != "optimal" for st in status)
-    if n_inaccurate:
-        warnings.warn(f"{n_inaccurate} of {fracs.size} budgets ended with an inaccurate "
-                      "solver status.", InaccurateSolutionWarning, stacklevel=2)
+    results = solve_blocks(problem, fracs, slv, n_jobs=n_jobs, verbose=verbose)
+    Es = [r.explanations for r in results]
+    L = problem.max_faithfulness_loss
+    unit, loss_u = problem.reference
+    eta = to_caller_units(unit, fracs * loss_u)[0]   # 0 * (an L_max that overflows) is not NaN
+    r_loss = [problem.loss.value(prep.graph, E) for E in Es]
+    records = list(prep.records)
+    n_bad = sum(not r.optimal for r in results)
+    for r in results:
+        records += r.records
+    if n_bad:
+        first = next(r for r in results if not r.optimal)
+        records.append(WarningRecord(InaccurateSolutionWarning,
+                                     f"{n_bad} of {fracs.size} budgets ended with an "
+                                     f"inaccurate solver status: {first.message}"))
+    emit_warnings(records, stacklevel=2)
     return ExplanationPath(
-        eta_fracs=fracs, explanations=np.stack(Es), faithfulness_loss=np.array(f_loss),
+        eta_fracs=fracs, explanations=np.stack(Es),
+        faithfulness_loss=np.array([faithfulness_loss(G, E) for E in Es]),
         robustness_loss=np.array(r_loss), eta=eta, max_faithfulness_loss=L,
-        status=status, solve_time=np.array(times), build_time=build,
+        status=[str(r.status) for r in results],
+        solve_time=np.array([r.stats.solve_time for r in results]), build_time=build,
         total_time=time.perf_counter() - t0,
     )

@@ -1,65 +1,115 @@
-"""Solver selection and status handling, separate from the estimators."""
+"""Solvers behind one interface, and the registry the parameters and the CLI read.
+
+A solver takes one block of an :class:`~skexplain.optimize.ExplanationProblem`
+(rescaled gradients, scaled neighbour graph, loss, budget), a budget
+fraction and a ``state`` dict it may keep things in between calls (a compiled
+program, a warm start), and returns a :class:`~skexplain.optimize.SolveResult`
+whose status is true: ``"optimal"`` only when the solver's documented
+tolerance is met. Backends: :class:`ConicSolver` (cvxpy: Clarabel, SCS,
+MOSEK) and :class:`PDHGSolver` (the package's first-order solver);
+:class:`AutoSolver` picks by size and tries the next when one fails.
+"""
 
 import functools
-import warnings
 
-import cvxpy as cp
+import numpy as np
 
-from ..exceptions import InaccurateSolutionWarning, SolverError, SolverFallbackWarning
+from ..exceptions import SolverError
+from ._result import SolveResult, Status
 
-__all__ = [
-    "CLARABEL_QDLDL_MAX_SIZE",
-    "DEFAULT_SOLVER_OPTIONS",
-    "SOLVERS",
-    "default_solver_options",
-    "mosek_licensed",
-    "select_solver",
-    "solve_problem",
-    "worker_options",
-]
+__all__ = ["AUTO_FIRST_ORDER_SIZE", "SOLVERS", "AutoSolver", "Solver", "get_solver",
+           "mosek_licensed", "register_solver", "solver_names"]
 
-#: Solver names accepted by the ``solver`` parameter (case-insensitive).
-SOLVERS = ("auto", "CLARABEL", "SCS", "MOSEK", "PDHG")
+#: Solver name (upper case, plus ``"auto"``) -> factory ``options -> Solver``.
+SOLVERS = {}
 
-#: Options passed to a solver for programs below
-#: :data:`CLARABEL_QDLDL_MAX_SIZE` explanation entries, unless the user's
-#: ``solver_options`` override them. On small programs Clarabel's automatic
-#: choice of linear solver (the supernodal, multithreaded ``faer``) measured
-#: slower than ``qdldl``: 150 points with all pairs 51 s vs 8 s; 10-NN graphs
-#: in D = 8, max-sensitivity, 2 cores: 4.0 s vs 0.9 s at 100 points, 10.1 s vs
-#: 6.6 s at 200 (D = 30, 50 points: 10.3 s vs 5.1 s).
-DEFAULT_SOLVER_OPTIONS = {"CLARABEL": {"direct_solve_method": "qdldl"}}
+#: ``solver="auto"`` uses the first-order solver for programs with at least
+#: this many explanation entries (points with neighbours x features).
+#: Clarabel's cost follows the fill-in of its factorisation, which grows
+#: with both (10-NN graphs, max-sensitivity, 2 cores): D = 8: 2 s / 21 s /
+#: 129 s at 100 / 200 / 350 points (``benchmarks/bench_first_order.py
+#: --crossover``); D = 16, 100 points: 16 s; D = 30: 9 s at 50 points, 96 s
+#: at 100; PDHG 0.05-0.3 s on all of these. The paper's grids (at most 125
+#: points in D = 4: 500 entries) stay on the conic solvers' 1e-8 accuracy.
+AUTO_FIRST_ORDER_SIZE = 1000
 
-#: From this many explanation entries (points x features) on, Clarabel keeps
-#: its own choice of linear solver: ``qdldl``'s fill-in grows faster (10-NN,
-#: D = 8: 350 points 65 s vs ``faer``'s 21 s; 2,000 points with ~10
-#: neighbours each: ``faer`` 91 s, ``qdldl`` had not finished its first
-#: iteration after 5 min).
-CLARABEL_QDLDL_MAX_SIZE = 2000
+#: Tolerance of PDHG when ``solver="auto"`` falls back to it on a small
+#: problem whose conic solve failed or was inaccurate.
+AUTO_FALLBACK_TOL = 1e-6
 
 
-def default_solver_options(solver, size=None):
-    """The package's default options for ``solver`` on a program of
-    ``size`` explanation entries (``None``: small)."""
-    if size is not None and size >= CLARABEL_QDLDL_MAX_SIZE:
-        return {}
-    return dict(DEFAULT_SOLVER_OPTIONS.get(solver, {}))
+def register_solver(name, factory):
+    """Make a solver available by name (``solver=name``, the CLI's ``--solver``).
 
-#: Options that keep a solver on one thread inside a parallel worker (the
-#: workers are the parallelism; threads inside them would oversubscribe).
-SINGLE_THREAD_OPTIONS = {
-    "CLARABEL": {"max_threads": 1},
-    "MOSEK": {"mosek_params": {"MSK_IPAR_NUM_THREADS": 1}},
-}
+    Parameters
+    ----------
+    name : str
+        The name, matched case-insensitively.
+    factory : callable
+        ``factory(options) -> Solver``, ``options`` the user's
+        ``solver_options`` dict (or ``None``).
+
+    Examples
+    --------
+    >>> from skexplain.optimize import SOLVERS
+    >>> sorted(SOLVERS)
+    ['CLARABEL', 'MOSEK', 'PDHG', 'SCS', 'auto']
+    """
+    SOLVERS["auto" if name.lower() == "auto" else name.upper()] = factory
 
 
-def worker_options(solver, options):
-    """``options`` with the solver pinned to one thread, unless the user set it."""
-    return {**SINGLE_THREAD_OPTIONS.get(solver, {}), **(options or {})}
+def solver_names():
+    """The registered solver names, ``"auto"`` first.
+
+    Returns
+    -------
+    names : list of str
+
+    Examples
+    --------
+    >>> from skexplain.optimize import solver_names
+    >>> solver_names()
+    ['auto', 'CLARABEL', 'MOSEK', 'PDHG', 'SCS']
+    """
+    return ["auto"] + sorted(k for k in SOLVERS if k != "auto")
 
 
-_OK = {cp.OPTIMAL}
-_INACCURATE = {cp.OPTIMAL_INACCURATE}
+def get_solver(solver="auto", options=None, *, name="solver"):
+    """The solver meant by a name (any case) or an instance.
+
+    Parameters
+    ----------
+    solver : str or Solver, default="auto"
+        A name of :data:`SOLVERS` or a :class:`Solver`.
+    options : dict or None
+        The user's ``solver_options``: keyword arguments of the backend
+        (checked here, errors name ``solver_options``).
+    name : str, default="solver"
+        The argument's name in error messages.
+
+    Returns
+    -------
+    solver : Solver
+
+    Examples
+    --------
+    >>> from skexplain.optimize import get_solver
+    >>> get_solver("pdhg", {"tol": 1e-6})
+    PDHGSolver(tol=1e-06)
+    """
+    if isinstance(solver, Solver):
+        if options:
+            raise ValueError("solver_options are for a solver given by name; a Solver "
+                             "instance takes its options in its constructor.")
+        return solver
+    key = str(solver)
+    key = "auto" if key.lower() == "auto" else key.upper()
+    if not isinstance(solver, str) or key not in SOLVERS:
+        raise ValueError(f"The {name!r} parameter must be a Solver or one of "
+                         f"{solver_names()} (any case); got {solver!r}.")
+    if options is not None and not isinstance(options, dict):
+        raise ValueError(f"solver_options must be a dict or None; got {type(options).__name__}.")
+    return SOLVERS[key](options)
 
 
 @functools.lru_cache(maxsize=None)
@@ -68,6 +118,10 @@ def mosek_licensed():
 
     The answer is cached for the session. MOSEK is an optional extra
     (``pip install skexplain[mosek]``) that needs a licence of its own.
+
+    Returns
+    -------
+    bool
     """
     try:
         import mosek
@@ -81,122 +135,191 @@ def mosek_licensed():
     return True
 
 
-#: ``solver="auto"`` uses the first-order solver for programs with at least
-#: this many explanation entries (points with neighbours x features).
-#: Clarabel's cost follows the fill-in of its factorisation, which grows
-#: with both (10-NN graphs, max-sensitivity, 2 cores): D = 8: 2 s / 21 s /
-#: 129 s at 100 / 200 / 350 points (``benchmarks/bench_first_order.py
-#: --crossover``); D = 16, 100 points: 16 s; D = 30: 9 s at 50 points, 96 s
-#: at 100; PDHG 0.05-0.3 s on all of these. The paper's grids (at most 125
-#: points in D = 4: 500 entries) stay on the conic solvers' 1e-8 accuracy.
-AUTO_FIRST_ORDER_SIZE = 1000
+class Solver:
+    """Base class of the solvers.
 
+    A solver is configured at construction (its options) and solves one
+    block at a time with :meth:`solve`. Its status is true: ``"optimal"``
+    only when its documented tolerance holds.
 
-def select_solver(solver, size=None):
-    """Resolve the ``solver`` parameter to a cvxpy solver name.
-
-    ``"auto"`` is ``"PDHG"`` for a program of ``size >=
-    AUTO_FIRST_ORDER_SIZE`` explanation entries (points with neighbours x
-    features), else MOSEK when it is licensed here,
-    else CLARABEL. An explicit
-    ``"MOSEK"`` without a usable licence falls back to CLARABEL with a
-    :class:`~skexplain.exceptions.SolverFallbackWarning`. ``"PDHG"`` is the
-    package's own first-order solver (:mod:`skexplain.optimize._first_order`),
-    which needs no cvxpy solver; its options (``tol``, ``max_iter``,
-    ``check_every``, ``primal_weight``, ``dtype``) go through
-    ``solver_options``.
-
-    Examples
+    See Also
     --------
-    >>> from skexplain.optimize import select_solver
-    >>> select_solver("auto", size=5000), select_solver("clarabel")
-    ('PDHG', 'CLARABEL')
+    ConicSolver, PDHGSolver, AutoSolver
     """
-    name = str(solver).upper()
-    if name == "PDHG":
-        return name
-    if name not in {s.upper() for s in SOLVERS}:
-        raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
-    if name == "AUTO":
-        if size is not None and size >= AUTO_FIRST_ORDER_SIZE:
-            return "PDHG"
-        return "MOSEK" if mosek_licensed() else "CLARABEL"
-    if name == "MOSEK" and not mosek_licensed():
-        warnings.warn(
-            "solver='MOSEK' was requested but MOSEK is not installed or has no "
-            "licence here (install skexplain[mosek] and a licence file); "
-            "falling back to CLARABEL.",
-            SolverFallbackWarning,
-            stacklevel=3,
-        )
-        return "CLARABEL"
-    if name not in cp.installed_solvers():
-        raise ValueError(
-            f"solver={solver!r} is not installed; installed solvers: "
-            f"{cp.installed_solvers()}."
-        )
-    return name
+
+    #: Name reported in ``solver_`` and the statistics.
+    name = None
+
+    def resolve(self, size):
+        """The solver to use for a problem of ``size`` entries.
+
+        Parameters
+        ----------
+        size : int
+            Explanation entries of the points with neighbours.
+
+        Returns
+        -------
+        solver : Solver
+            ``self`` except for :class:`AutoSolver`.
+        """
+        return self
+
+    def solve(self, block, eta_frac, state):
+        """Solve one block.
+
+        Parameters
+        ----------
+        block : Block
+            One independent program of an :class:`ExplanationProblem`.
+        eta_frac : float
+            The budget as a fraction of ``L_max``.
+        state : dict
+            Kept by the caller between the budgets of a path: the solver may
+            store a compiled program or a warm start in it.
+
+        Returns
+        -------
+        result : SolveResult
+            Explanations in the block's coordinates (before the exact
+            projection onto the budget).
+
+        Raises
+        ------
+        SolverError
+            When the solver fails.
+        """
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
 
 
-def solve_problem(problem, solver, options=None, *, size=None):
-    """Solve a cvxpy problem, turning bad statuses into clear errors.
+def _objective(block, eta_frac, E_hat):
+    """The robustness loss of a solution after projection onto the budget."""
+    D = block.budget.project(np.asarray(E_hat, dtype=np.float64) - block.H,
+                             block.budget.size(block, eta_frac))
+    return block.loss.value(block.graph, block.H + D)
+
+
+class AutoSolver(Solver):
+    """Pick a solver by size and try the next one when it fails or is inaccurate.
+
+    Below ``AUTO_FIRST_ORDER_SIZE`` explanation entries (points with
+    neighbours x features): MOSEK when it is installed *and* licensed, then
+    Clarabel, then PDHG at ``tol = AUTO_FALLBACK_TOL`` started from the best
+    solution so far; from that size on PDHG alone (the interior-point
+    solvers take minutes to hours there). The first ``"optimal"`` result is
+    returned. An earlier inaccurate result whose objective is lower than
+    PDHG's is returned instead when PDHG's proven lower bound certifies it
+    within PDHG's tolerance (then it is ``"optimal"`` too). When no result
+    is optimal, the inaccurate one with the lowest robustness loss is
+    returned; when every solver fails, a :class:`SolverError` listing them.
+    Every attempt is recorded (``solver_stats_["attempts"]``).
 
     Parameters
     ----------
-    problem : cvxpy.Problem
-    solver : str
-        A resolved solver name (see :func:`select_solver`).
-    options : dict or None
-        Extra keyword arguments for the solver; they override
-        :func:`default_solver_options`.
-    size : int, optional
-        Number of explanation entries of the program, which chooses the
-        default options (see :data:`CLARABEL_QDLDL_MAX_SIZE`).
+    options : dict or None, default=None
+        ``solver_options``: either a dict of dicts keyed by solver name
+        (``{"CLARABEL": {...}, "PDHG": {...}}``), or one dict passed to
+        every solver that accepts it (a solver that rejects it is left out
+        of the chain; if all do, the first error is raised).
 
-    Returns
-    -------
-    status : str
-        ``"optimal"`` or ``"optimal_inaccurate"`` (the latter with a
-        :class:`~skexplain.exceptions.InaccurateSolutionWarning`).
-
-    Raises
-    ------
-    SolverError
-        When the solver fails or returns any other status.
+    Examples
+    --------
+    >>> from skexplain.optimize import AutoSolver
+    >>> [s.name for s in AutoSolver().candidates(5000)]
+    ['PDHG']
     """
-    hint = (
-        "Try another solver (solver='SCS' or 'CLARABEL'), a larger eta_frac, "
-        "or check the gradients for extreme values."
-    )
-    opts = {**default_solver_options(solver, size), **(options or {})}
-    try:
-        problem.solve(solver=solver, **opts)
-    except (TypeError, ValueError) as exc:
-        if not options:
-            raise
-        # cvxpy and the solvers reject unknown or ill-typed settings this way
-        raise ValueError(
-            f"solver_options {sorted(options)} were rejected by the {solver} solver: "
-            f"{exc}"
-        ) from exc
-    except cp.SolverError as exc:
-        raise SolverError(
-            f"The {solver} solver failed ({exc}). {hint}",
-            status="solver_error", solver=solver,
-        ) from exc
-    status = problem.status
-    if status in _INACCURATE:
-        warnings.warn(
-            f"The {solver} solver stopped with status '{status}': the solution "
-            "may miss the optimum or exceed the faithfulness budget by more "
-            f"than the usual tolerance. {hint}",
-            InaccurateSolutionWarning,
-            stacklevel=3,
-        )
-    elif status not in _OK:
-        raise SolverError(
-            f"The {solver} solver returned status '{status}'; no solution is "
-            f"returned. {hint}",
-            status=status, solver=solver,
-        )
-    return status
+
+    name = "auto"
+
+    def __init__(self, options=None):
+        self.options = options
+        self._chain = None
+
+    def _nested(self):
+        opts = self.options or {}
+        return bool(opts) and all(str(k).upper() in SOLVERS for k in opts)
+
+    def candidates(self, size):
+        """The solvers tried, in order, for a problem of ``size`` entries.
+
+        Parameters
+        ----------
+        size : int
+            Explanation entries of the points with neighbours.
+
+        Returns
+        -------
+        solvers : list of Solver
+        """
+        if size >= AUTO_FIRST_ORDER_SIZE:
+            names = ["PDHG"]
+        else:
+            names = (["MOSEK"] if mosek_licensed() else []) + ["CLARABEL", "PDHG"]
+        nested = self._nested()
+        chain, errors = [], []
+        for n in names:
+            if nested:
+                opts = {str(k).upper(): v for k, v in self.options.items()}.get(n)
+            else:
+                opts = self.options or None
+            if n == "PDHG" and len(names) > 1:      # the fallback of a small problem
+                opts = {"tol": AUTO_FALLBACK_TOL, **(opts or {})}
+            try:
+                chain.append(SOLVERS[n](opts))
+            except ValueError as exc:
+                if nested:
+                    raise
+                errors.append(exc)
+        if not chain:
+            raise errors[0]
+        return chain
+
+    def resolve(self, size):
+        chosen = AutoSolver(self.options)
+        chosen._chain = self.candidates(size)
+        return chosen
+
+    def solve(self, block, eta_frac, state):
+        chain = self._chain if self._chain is not None else self.candidates(block.size)
+        attempts, best, errors = [], None, []
+        for solver in chain:
+            if best is not None and solver.name == "PDHG":
+                state["PDHG"] = best[1].explanations         # start from the best so far
+            try:
+                res = solver.solve(block, eta_frac, state)
+            except SolverError as exc:
+                attempts.append((solver.name, exc.status or "error", str(exc)))
+                errors.append(str(exc))
+                continue
+            attempts.append((res.solver, str(res.status), res.message))
+            obj = _objective(block, eta_frac, res.explanations)
+            if res.certificate is not None and best is not None and best[0] < obj:
+                lower, floor = res.certificate
+                gap = (best[0] - lower) / max(lower, floor) if best[0] > lower else 0.0
+                if gap <= solver.tol:           # the better earlier answer, certified
+                    kept = best[1]
+                    kept.status, kept.message = Status.OPTIMAL, ""
+                    kept.stats.gap = gap
+                    kept.attempts = attempts
+                    return kept
+            if res.optimal:
+                res.attempts = attempts
+                return res
+            if best is None or obj < best[0]:
+                best = (obj, res)
+        if best is None:
+            raise SolverError(
+                "Every solver tried by solver='auto' failed: " + " | ".join(errors),
+                status="solver_error", solver="auto")
+        res = best[1]
+        res.attempts = attempts
+        return res
+
+    def __repr__(self):
+        return f"AutoSolver(options={self.options!r})" if self.options else "AutoSolver()"
+
+
+register_solver("auto", AutoSolver)
