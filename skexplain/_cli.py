@@ -215,10 +215,11 @@ def build_parser():
                      metavar="D", help="input dimensions D (default 2 3 4; --quick: 2)")
     agr.add_argument("--eta-frac", type=_fraction, default=0.2,
                      help="faithfulness budget as a fraction of L_max")
-    agr.add_argument("--faithfulness", choices=["global", "pointwise"], default="global",
+    from .optimize import BUDGETS, solver_names   # the registries
+
+    agr.add_argument("--faithfulness", choices=sorted(BUDGETS), default="global",
                      help="faithfulness constraint")
-    agr.add_argument("--solver", default="auto", type=_solver_name,
-                     choices=["auto", "CLARABEL", "SCS", "MOSEK", "PDHG"],
+    agr.add_argument("--solver", default="auto", type=_solver_name, choices=solver_names(),
                      help="solver of the optimised explanations (any case)")
     return parser
 

@@ -99,24 +99,23 @@ def test_boolean_and_float16_points_are_computed_in_float64(dtype):
     assert max_sensitivity(Xd, Gd, u=1.5) == max_sensitivity(Xd.astype(np.float64), Gd, u=1.5)
 
 
-# the hostile-input list, once per public estimator
-from _estimators import ESTIMATORS  # noqa: E402
-
+# the hostile-input list, once per public estimator (estimator_name: conftest)
 from skexplain.explainers import CLIME, LIME, KernelSHAP, RelEx, SmoothGrad, UniGrad  # noqa: E402
 
 
 @pytest.mark.filterwarnings("ignore::skexplain.exceptions.NoNeighborsWarning")
-@pytest.mark.parametrize("name", ESTIMATORS)
-def test_every_estimator_rejects_empty_non_finite_and_wrongly_shaped_x(name):
+def test_every_estimator_rejects_empty_non_finite_and_wrongly_shaped_x(estimator_name,
+                                                                      estimators):
+    name = estimator_name
     Xs = np.random.default_rng(1).uniform(-1, 1, size=(12, 3))
     nan, inf = Xs.copy(), Xs.copy()
     nan[3, 1], inf[5, 2] = np.nan, -np.inf
     bad = {"empty": np.zeros((0, 3)), "1-D": Xs[:, 0], "3-D": Xs[None], "NaN": nan, "inf": inf}
     for what, Xb in bad.items():
         with pytest.raises(ValueError, match=r"sample|2D array|NaN|infinity|inf") as e:
-            ESTIMATORS[name]().fit(Xb)
+            estimators[name]().fit(Xb)
         assert "X" in str(e.value) or "array" in str(e.value), (what, str(e.value))
-    fitted = ESTIMATORS[name]().fit(Xs)
+    fitted = estimators[name]().fit(Xs)
     with pytest.raises(ValueError, match="features"):
         fitted.transform(Xs[:, :2])
 

@@ -5,7 +5,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skexplain.metrics import robustness_loss
-from test_metrics import _brute
 
 METRIC = st.sampled_from(["max_sensitivity", "local_stability", "average_sensitivity"])
 
@@ -24,10 +23,10 @@ def problems(draw):
 
 @settings(max_examples=60, deadline=None)
 @given(problems(), METRIC, st.booleans())
-def test_equals_pairwise_loops(problem, metric, squared):
+def test_equals_pairwise_loops(brute, problem, metric, squared):
     X, E, u, _ = problem
     got = robustness_loss(metric, X, E, u=u, squared=squared, per_point=True)
-    np.testing.assert_allclose(got, _brute(X, E, u, metric, squared), rtol=1e-10,
+    np.testing.assert_allclose(got, brute(X, E, u, metric, squared), rtol=1e-10,
                                atol=1e-12)
 
 

@@ -6,7 +6,6 @@ import pickle
 import joblib
 import numpy as np
 import pytest
-from _estimators import ESTIMATORS, gradient
 
 from skexplain import OptimizedExplainer
 
@@ -25,9 +24,8 @@ def _explain(est):
     return np.asarray(est.transform(X_NEW))
 
 
-@pytest.mark.parametrize("name", ESTIMATORS)
-def test_pickle_and_joblib_round_trips(name, tmp_path):
-    est = ESTIMATORS[name]().fit(X)
+def test_pickle_and_joblib_round_trips(estimator_name, estimators, tmp_path):
+    est = estimators[estimator_name]().fit(X)
     expected = _explain(est)
     back = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(_explain(back), expected)
@@ -48,19 +46,30 @@ def test_a_lambda_gradient_needs_cloudpickle():
                                   est.transform(X_NEW))
 
 
-@pytest.mark.parametrize("name", [k for k in ESTIMATORS if k != "OptimizedExplainer"])
-def test_same_seed_same_explanations_whatever_n_jobs_and_batch_size(name):
-    ref = _explain(ESTIMATORS[name]().fit(X))
+def test_same_seed_same_explanations_whatever_n_jobs_and_batch_size(explainer_name,
+                                                                    estimators):
+    make = estimators[explainer_name]
+    ref = _explain(make().fit(X))
     for kw in ({"batch_size": 1}, {"batch_size": 7}, {"n_jobs": 2}, {"n_jobs": 2, "batch_size": 5}):
-        np.testing.assert_array_equal(_explain(ESTIMATORS[name](**kw).fit(X)), ref,
+        np.testing.assert_array_equal(_explain(make(**kw).fit(X)), ref,
                                       err_msg=str(kw))
 
 
-def test_optimized_explainer_same_whatever_n_jobs_and_batch_size():
-    ref = OptimizedExplainer(u=0.8, eta_frac=0.3, faithfulness="pointwise",
-                             grad_fn=gradient).fit(X)
-    for kw in ({"batch_size": 5}, {"n_jobs": 2}):
-        est = OptimizedExplainer(u=0.8, eta_frac=0.3, faithfulness="pointwise",
-                                 grad_fn=gradient, **kw).fit(X)
-        np.testing.assert_array_equal(est.explanations_, ref.explanations_)
-        np.testing.assert_array_equal(est.transform(X_NEW), ref.transform(X_NEW))
+def test_optimized_explainer_same_whatever_n_jobs_and_batch_size(module_gradient, monkeypatch):
+    from skexplain.optimize import _budgets
+
+    # three separate clusters, one block each: fit really runs its blocks in
+    # two workers with n_jobs=2
+    monkeypatch.setattr(_budgets, "MIN_BLOCK_EDGES", 1)
+    rng = np.random.default_rng(5)
+    Xc = np.vstack([rng.uniform(-0.4, 0.4, size=(10, 3)) + 5.0 * k for k in range(3)])
+    kw0 = dict(u=0.8, eta_frac=0.3, faithfulness="pointwise", grad_fn=module_gradient)
+    ref = OptimizedExplainer(**kw0).fit(Xc)
+    assert ref.solver_stats_["n_blocks"] == 3
+    Xn = Xc[::4] + 0.05
+    for kw in ({"batch_size": 5}, {"n_jobs": 2}, {"n_jobs": 2, "solver": "PDHG"}):
+        est = OptimizedExplainer(**kw0, **kw).fit(Xc)
+        base = ref if "solver" not in kw else OptimizedExplainer(**kw0, solver="PDHG").fit(Xc)
+        assert est.solver_stats_["n_blocks"] == 3
+        np.testing.assert_array_equal(est.explanations_, base.explanations_)
+        np.testing.assert_array_equal(est.transform(Xn), base.transform(Xn))

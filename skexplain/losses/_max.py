@@ -11,6 +11,7 @@ from ._simplex import GroupedSimplex
 __all__ = ["LocalStability", "MaxLoss", "MaxSensitivity", "incidence"]
 
 
+
 def incidence(src, dst, n, weights):
     """Sparse ``(n_edges, n)`` matrix with rows ``w_e (e_src - e_dst)``.
 
@@ -45,6 +46,19 @@ def _row_norms(V, dtype=np.float64):
     return np.sqrt(np.einsum("ij,ij->i", V, V, dtype=dtype))
 
 
+def _check_family(cls, family, power):
+    """A subclass of a loss family chooses its weights, never its reduction or
+    power: the conic and first-order forms of the family are written for them
+    (a max of squared distances would be evaluated one way and solved
+    another)."""
+    for attr in ("reduction", "power"):
+        if getattr(cls, attr) is not getattr(family, attr):
+            raise TypeError(
+                f"{cls.__name__} overrides {attr!r}: a {family.__name__} combines its "
+                f"edges with {family.reduction!r} of {power}; subclass RobustnessLoss "
+                "and implement every form for another combination.")
+
+
 class MaxLoss(RobustnessLoss):
     """A loss ``sum_n max_{n'} w(n, n') ||E_n - E_n'||``.
 
@@ -77,6 +91,10 @@ class MaxLoss(RobustnessLoss):
     """
 
     reduction = "max"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _check_family(cls, MaxLoss, "the distance itself (power 1)")
 
     def cvxpy_objective(self, graph, weights, E):
         import cvxpy as cp

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._base import DualBlock, RobustnessLoss, register_loss
-from ._max import _row_norms, incidence
+from ._max import _check_family, _row_norms, incidence
 
 __all__ = ["AverageSensitivity", "SumLoss"]
 
@@ -30,6 +30,10 @@ class SumLoss(RobustnessLoss):
     """
 
     reduction = "sum"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _check_family(cls, SumLoss, "the distance (power 1, or 2 with squared=True)")
 
     @property
     def power(self):

@@ -21,9 +21,10 @@ searched, so that all candidates are judged by the same loss.
 
 import numpy as np
 
-from ..utils import check_points
+from ..losses import LOSSES, get_loss
+from ..utils import check_points, compute_gradients
 from ._explainer import local_lipschitz_estimate, marginal_faithfulness, neighbourhood_robustness
-from ._robustness import ROBUSTNESS_METRICS, faithfulness_loss, robustness_loss
+from ._robustness import faithfulness_loss, robustness_loss
 
 __all__ = [
     "SCORERS",
@@ -51,18 +52,18 @@ def _model_input(estimator, X):
 
 
 def _gradients(estimator, X, y, grad_fn):
-    if y is not None and not callable(y):
-        G = np.asarray(y, dtype=np.float64)
-        if G.shape == X.shape:
-            return G
+    """The model's gradients at ``X``, through the package's one gradient path
+    (:func:`~skexplain.utils.compute_gradients`)."""
+    if y is not None and not callable(y) and np.shape(y) == X.shape:
+        return compute_gradients(y, X, name="y")
     final = _final(estimator)
     fn = grad_fn if grad_fn is not None else getattr(final, "grad_fn_", None)
     if fn is not None and callable(fn):
-        return np.asarray(fn(X), dtype=np.float64)
+        return compute_gradients(fn, X, name="grad_fn")
     model = getattr(final, "model_", None)
     if model is not None:
-        cols = model.resolve_target(getattr(final, "target", None), X)
-        return model.gradient(X, cols)
+        return compute_gradients(model, X, name="model", target=getattr(final, "target", None),
+                                 batch_size=getattr(final, "batch_size", None))
     raise ValueError(
         "this scorer needs the model's gradients at X: pass an (n, d) gradient "
         "array as y, give the scorer a grad_fn, or fit the estimator with a "
@@ -71,21 +72,22 @@ def _gradients(estimator, X, y, grad_fn):
 
 
 def _takes_gradients(final):
-    import inspect
+    """Whether ``transform`` needs the gradients at the new points (a class
+    attribute of :class:`~skexplain.OptimizedExplainer`)."""
+    return bool(getattr(final, "_transform_takes_gradients", False))
 
-    try:
-        return "grad_fn" in inspect.signature(final.transform).parameters
-    except (TypeError, ValueError):
-        return False
+
+def _is_robustness(name):
+    return name in LOSSES
 
 
 def _neighbourhood(estimator, params):
     """``u`` or ``n_neighbors`` for a robustness scorer: the scorer's own, else
     the estimator's (``OptimizedExplainer``'s ``n_neighbors``, then ``u``)."""
-    unknown = set(params) - {"u", "n_neighbors", "squared"}
+    unknown = set(params) - {"u", "n_neighbors", "squared", "include_self"}
     if unknown:
         raise ValueError(f"unknown parameters {sorted(unknown)} for a robustness scorer; "
-                         "it takes u or n_neighbors, and squared.")
+                         "it takes u or n_neighbors, squared and include_self.")
     if "u" in params or "n_neighbors" in params:
         return {"u": params.get("u"), "n_neighbors": params.get("n_neighbors")}
     final = _final(estimator)
@@ -110,12 +112,12 @@ def _evaluate(metric, estimator, X, y, grad_fn, params):
     if metric == "faithfulness_loss":
         G = _gradients(estimator, Xm, y, grad_fn) if G is None else G
         return float(np.mean(faithfulness_loss(G, E, per_point=True)))
-    if metric in ROBUSTNESS_METRICS:
-        vals = robustness_loss(metric, Xm, E, **_neighbourhood(estimator, params),
-                               squared=params.get("squared", getattr(
-                                   _final(estimator), "squared", False)), per_point=True)
+    if _is_robustness(metric):
+        vals = robustness_loss(_scored_loss(metric, final, params), Xm, E,
+                               **_neighbourhood(estimator, params), per_point=True)
         return float(np.mean(vals))
-    kw = {k: v for k, v in params.items() if k not in ("u", "n_neighbors", "squared")}
+    kw = {k: v for k, v in params.items()
+          if k not in ("u", "n_neighbors", "squared", "include_self")}
     if metric == "local_lipschitz":
         return local_lipschitz_estimate(final, Xm, **kw)
     if metric == "neighbourhood_robustness":
@@ -130,11 +132,33 @@ def _evaluate(metric, estimator, X, y, grad_fn, params):
     raise ValueError(f"unknown metric {metric!r}; choose from {sorted(_SIGNS)}.")
 
 
+def _scored_loss(metric, final, params):
+    """The loss a robustness scorer evaluates: with the scorer's own options
+    when it has any, else the estimator's own loss object when it is the
+    same loss (e.g. ``AverageSensitivity(squared=True)``), else the default."""
+    options = {k: params[k] for k in ("squared", "include_self") if k in params}
+    if options:
+        return get_loss(metric, name="metric", **options)
+    own = getattr(final, "loss_", None)
+    if own is not None and getattr(own, "name", None) == metric:
+        return own
+    if getattr(final, "robustness", None) == metric:
+        return get_loss(metric, name="metric", squared=getattr(final, "squared", None))
+    return get_loss(metric, name="metric")
+
+
 _SIGNS = {
     "faithfulness_loss": -1, "max_sensitivity": -1, "local_stability": -1,
     "average_sensitivity": -1, "local_lipschitz": -1, "neighbourhood_robustness": -1,
     "marginal_distance": -1, "marginal_faithfulness": 1,
 }
+
+
+def _sign(name):
+    """-1 for a loss (any registered robustness loss too), +1 for a score."""
+    if name in _SIGNS:
+        return _SIGNS[name]
+    return -1 if _is_robustness(name) else None
 
 
 class _ExplanationScorer:
@@ -187,9 +211,9 @@ def make_explanation_scorer(metric, *, grad_fn=None, **metric_params):
     -1.3333333333333333
     """
     name = metric[4:] if metric.startswith("neg_") else metric
-    if name not in _SIGNS:
+    if _sign(name) is None:
         raise ValueError(f"unknown metric {metric!r}; choose from {get_explanation_scorer_names()}.")
-    return _ExplanationScorer(name, _SIGNS[name], grad_fn, metric_params)
+    return _ExplanationScorer(name, _sign(name), grad_fn, metric_params)
 
 
 class _TradeoffScorer:
@@ -228,8 +252,8 @@ def make_tradeoff_scorer(robustness="max_sensitivity", *, max_faithfulness=None,
     if (max_faithfulness is None) == (weight is None):
         raise ValueError("give exactly one of max_faithfulness and weight.")
     name = robustness[4:] if robustness.startswith("neg_") else robustness
-    if name not in _SIGNS or name in ("faithfulness_loss", "marginal_faithfulness",
-                                      "marginal_distance"):
+    if _sign(name) is None or name in ("faithfulness_loss", "marginal_faithfulness",
+                                       "marginal_distance"):
         raise ValueError(f"robustness must be a robustness loss; got {robustness!r}.")
     return _TradeoffScorer(name, max_faithfulness, weight, grad_fn, metric_params)
 
@@ -241,8 +265,21 @@ SCORERS = {
 
 
 def get_explanation_scorer_names():
-    """Names accepted by :func:`get_explanation_scorer`."""
-    return sorted(SCORERS)
+    """Names accepted by :func:`get_explanation_scorer`.
+
+    Returns
+    -------
+    names : list of str
+        The built-in scorers and ``neg_<name>`` for every registered
+        robustness loss.
+
+    Examples
+    --------
+    >>> from skexplain.metrics import get_explanation_scorer_names
+    >>> "neg_local_stability" in get_explanation_scorer_names()
+    True
+    """
+    return sorted(set(SCORERS) | {"neg_" + name for name in LOSSES})
 
 
 def get_explanation_scorer(name):
@@ -255,6 +292,8 @@ def get_explanation_scorer(name):
     """
     if callable(name):
         return name
-    if name not in SCORERS:
-        raise ValueError(f"unknown scorer {name!r}; choose from {get_explanation_scorer_names()}.")
-    return SCORERS[name]
+    if name in SCORERS:
+        return SCORERS[name]
+    if isinstance(name, str) and name.startswith("neg_") and name[4:] in LOSSES:
+        return make_explanation_scorer(name)          # a loss registered later
+    raise ValueError(f"unknown scorer {name!r}; choose from {get_explanation_scorer_names()}.")

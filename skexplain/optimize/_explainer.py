@@ -202,6 +202,9 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     True
     """
 
+    #: The scorers pass the gradients at new points to ``transform``.
+    _transform_takes_gradients = True
+
     _parameter_constraints = {
         "robustness": [str, RobustnessLoss],
         "u": [Interval(Real, 0, None, closed="neither")],

@@ -266,7 +266,7 @@ class PDHGSolver(Solver):
                              dual_residual=res.dual_residual),
             message=message, certificate=(res.lower_bound, res.floor))
 
-    def run(self, H, graph, weights, loss, budget, size, *, E0=None):
+    def run(self, H, graph, weights, loss, budget, size, *, E0=None, candidate=None):
         """Iterate on one block (rescaled coordinates).
 
         Parameters
@@ -282,6 +282,10 @@ class PDHGSolver(Solver):
             The budget's size (:meth:`Budget.size`).
         E0 : ndarray, optional
             Starting explanations (projected onto ``C``); default ``H``.
+        candidate : float, optional
+            The objective of another solver's solution: stop as soon as the
+            dual lower bound certifies it within ``tol`` (how SCS's answers
+            are checked).
 
         Returns
         -------
@@ -349,6 +353,8 @@ class PDHGSolver(Solver):
                 gap = 0.0 if excess <= 0 else (excess / denom if denom > 0 else np.inf)
                 if gap <= self.tol:
                     converged = True
+                    break
+                if candidate is not None and candidate - lower <= self.tol * denom:
                     break
         E_out = np.empty_like(E)
         E_out[perm] = E

@@ -9,10 +9,8 @@ explanation sets is reported, beside the tie-aware numbers.
 """
 
 import time
-import warnings
 
 from ..datasets import TEST_FUNCTIONS, make_paper_problem, valid_radii
-from ..exceptions import NoNeighborsWarning
 from ..metrics import ROBUSTNESS_METRICS, agreement_rate
 from ..optimize import OptimizedExplainer
 from ._table import collect_rows, format_table
@@ -29,9 +27,7 @@ def _agreement_row(D, name, u, X, G, metrics, eta_frac, top_k, faithfulness, sol
             faithfulness=faithfulness, solver=solver,
         )
         t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NoNeighborsWarning)
-            sets.append(est.fit_transform(X, G))
+        sets.append(est.fit_transform(X, G))
         fit_time += time.perf_counter() - t0
         solve_time += est.solver_stats_["solve_time"]
     res = agreement_rate(sets, top_k=top_k)

@@ -130,13 +130,19 @@ def check_gradient_source(source, *, name="grad_fn"):
     )
 
 
-def compute_gradients(source, X, *, batch_size=None, name="grad_fn"):
+def compute_gradients(source, X, *, batch_size=None, name="grad_fn", target=None):
     """Evaluate or validate the gradients of the model at ``X``.
+
+    The one path by which the estimators, the scorers and the reproductions
+    get gradients: an array is checked, a callable is evaluated in row
+    blocks, and a model adapter (:class:`~skexplain.models.ModelAdapter`)
+    gives the gradient of its ``target`` output.
 
     Parameters
     ----------
-    source : callable or array-like of shape (n_samples, n_features)
-        A gradient function ``X -> (n, d)`` or precomputed gradients for ``X``.
+    source : callable, ModelAdapter or array-like of shape (n_samples, n_features)
+        A gradient function ``X -> (n, d)``, a model adapter, or precomputed
+        gradients for ``X``.
     X : ndarray of shape (n_samples, n_features)
         Validated input points.
     batch_size : int or None
@@ -144,6 +150,9 @@ def compute_gradients(source, X, *, batch_size=None, name="grad_fn"):
         many points (caps memory); ``None`` evaluates all rows in one call.
     name : str
         Argument name used in error messages.
+    target : optional
+        For a model adapter: the output to differentiate (see
+        :meth:`~skexplain.models.ModelAdapter.resolve_target`).
 
     Returns
     -------
@@ -162,6 +171,11 @@ def compute_gradients(source, X, *, batch_size=None, name="grad_fn"):
     ...
     ValueError: grad_fn must return an array of shape (2, 2) (one gradient per row of X); it returned shape (2, 1).
     """
+    if hasattr(source, "resolve_target") and hasattr(source, "gradient"):   # ModelAdapter
+        X = np.asarray(X, dtype=np.float64)
+        cols = source.resolve_target(target, X, batch_size=batch_size)
+        G = source.gradient(X, cols, batch_size=batch_size)
+        return check_explanations(G, X, name=f"the gradient of {name}")
     check_gradient_source(source, name=name)
     if not callable(source):
         return check_explanations(source, X, name=name)

@@ -1,0 +1,178 @@
+"""Shared test models, estimator factories and brute-force references.
+
+Everything here is module level so that fitted estimators pickle. Test
+modules reach it through fixtures (and the ``estimator_name`` /
+``explainer_name`` parameters generated below); no test module imports
+another.
+"""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from skexplain import OptimizedExplainer
+from skexplain.explainers import (
+    CLIME,
+    LIME,
+    Gradient,
+    GradientXInput,
+    IntegratedGradients,
+    KernelSHAP,
+    KernelSmoothGrad,
+    RelEx,
+    SmoothGrad,
+    UniGrad,
+)
+from skexplain.models import FunctionModel
+
+
+# ----------------------------------------------------------------- models
+def predict(X):
+    return np.sin(X).sum(axis=1) + 0.05 * X.sum(axis=1) ** 2
+
+
+def gradient(X):
+    return np.cos(X) + 0.1 * X.sum(axis=1)[:, None]
+
+
+def proba(X):
+    p = 1.0 / (1.0 + np.exp(-predict(X)))
+    return np.c_[1.0 - p, p]
+
+
+MODEL = FunctionModel(predict=predict, gradient=gradient)
+
+#: One factory per public estimator (keyword arguments go to the constructor).
+ESTIMATORS = {
+    "Gradient": lambda **kw: Gradient(MODEL, **kw),
+    "GradientXInput": lambda **kw: GradientXInput(MODEL, **kw),
+    "IntegratedGradients": lambda **kw: IntegratedGradients(MODEL, n_steps=8, **kw),
+    "SmoothGrad": lambda **kw: SmoothGrad(MODEL, sigma=0.2, n_samples=10, random_state=0, **kw),
+    "UniGrad": lambda **kw: UniGrad(MODEL, radius=0.3, n_samples=10, random_state=0, **kw),
+    "KernelSmoothGrad": lambda **kw: KernelSmoothGrad(
+        MODEL, sampler=stats.norm(scale=0.2), n_samples=10, random_state=0, **kw),
+    "CLIME": lambda **kw: CLIME(MODEL, sigma=0.2, n_samples=30, random_state=0, **kw),
+    "LIME": lambda **kw: LIME(MODEL, n_samples=40, random_state=0, **kw),
+    "KernelSHAP": lambda **kw: KernelSHAP(MODEL, n_samples=30, random_state=0, **kw),
+    "RelEx": lambda **kw: RelEx(FunctionModel(predict=proba), n_noise=4, n_iter=4,
+                                random_state=0, **kw),
+    "OptimizedExplainer": lambda **kw: OptimizedExplainer(u=0.8, eta_frac=0.3,
+                                                          grad_fn=gradient, **kw),
+}
+
+
+# ------------------------------------------------------------ references
+def brute_robustness(X, E, u, kind, squared=False, include_self=False):
+    """Per-point robustness loss by explicit loops over pairs (independent
+    of the package)."""
+    n = len(X)
+    total = []
+    for i in range(n):
+        vals = []
+        for j in range(n):
+            dx = np.linalg.norm(X[i] - X[j])
+            if i == j or dx > u:
+                continue
+            de = np.linalg.norm(E[i] - E[j])
+            if kind == "max_sensitivity":
+                vals.append(de)
+            elif kind == "local_stability":
+                vals.append(de / dx)
+            else:
+                vals.append(de ** 2 if squared else de)
+        if not vals:
+            total.append(0.0)
+        elif kind == "average_sensitivity":
+            total.append(np.sum(vals) / (len(vals) + (1 if include_self else 0)))
+        else:
+            total.append(max(vals))
+    return np.array(total)
+
+
+def rbf_problem(n, d, seed, k=6, width=0.25):
+    """Uniform random points in the unit cube and the gradient field of a
+    random mixture of ``k`` Gaussian bumps (not a grid: random problems)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(n, d))
+    C = rng.uniform(size=(k, d))
+    a = rng.normal(size=k) * 3
+    diff = X[:, None, :] - C[None]
+    w = np.exp(-np.sum(diff ** 2, axis=2) / (2 * width ** 2))
+    G = -np.einsum("nk,nkd->nd", a * w, diff) / width ** 2
+    return X, G
+
+
+def reference_optimum(X, G, u, robustness, eta_frac, *, faithfulness="global",
+                      squared=False):
+    """The optimum by the paper's per-pair formulation (one cvxpy constraint
+    per pair, written independently of the package's program), solved by
+    Clarabel at tight tolerances. Returns ``(value, status)``."""
+    import cvxpy as cp
+
+    n, d = G.shape
+    E = cp.Variable((n, d))
+    objective, constraints = 0, []
+    for i in range(n):
+        nbrs = [(j, np.linalg.norm(X[i] - X[j])) for j in range(n)
+                if j != i and np.linalg.norm(X[i] - X[j]) <= u]
+        if not nbrs:
+            continue
+        if robustness == "average_sensitivity":
+            p = 2 if squared else 1
+            objective += sum(cp.norm(E[i] - E[j]) ** p for j, _ in nbrs) / len(nbrs)
+            continue
+        t = cp.Variable()
+        for j, dist in nbrs:
+            scale = dist if robustness == "local_stability" else 1.0
+            constraints.append(cp.norm(E[i] - E[j]) / scale <= t)
+        objective += t
+    dev = np.sum((G - G.mean(axis=0)) ** 2, axis=1)
+    if faithfulness == "global":
+        constraints.append(cp.sum_squares(G - E) <= eta_frac * dev.sum())
+    else:
+        constraints += [cp.sum_squares(G[i] - E[i]) <= eta_frac * dev[i] for i in range(n)]
+    prob = cp.Problem(cp.Minimize(objective), constraints)
+    prob.solve(solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-11, tol_feas=1e-11,
+               max_iter=500)
+    return float(prob.value), prob.status
+
+
+# --------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def estimators():
+    """Name -> factory of every public estimator."""
+    return ESTIMATORS
+
+
+@pytest.fixture(scope="session")
+def brute():
+    """:func:`brute_robustness`."""
+    return brute_robustness
+
+
+@pytest.fixture(scope="session")
+def module_gradient():
+    """The module-level (picklable) gradient of :data:`MODEL`."""
+    return gradient
+
+
+@pytest.fixture(scope="session")
+def random_problem():
+    """:func:`rbf_problem`."""
+    return rbf_problem
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """:func:`reference_optimum`."""
+    return reference_optimum
+
+
+def pytest_generate_tests(metafunc):
+    """``estimator_name``: every public estimator; ``explainer_name``: the
+    classic explainers (all but OptimizedExplainer)."""
+    if "estimator_name" in metafunc.fixturenames:
+        metafunc.parametrize("estimator_name", list(ESTIMATORS))
+    if "explainer_name" in metafunc.fixturenames:
+        metafunc.parametrize("explainer_name",
+                             [k for k in ESTIMATORS if k != "OptimizedExplainer"])
