@@ -243,7 +243,9 @@ class RobustnessLoss:
       :meth:`point_closed_form`): the conic solvers and ``transform``;
     * the first-order solver's dual block (:meth:`dual_block`).
 
-    A new loss is one subclass and one :func:`register_loss` line.
+    A new loss is one subclass and one :func:`register_loss` line (set
+    :attr:`distance_degree` when its weights are homogeneous in the
+    distances).
 
     See Also
     --------
@@ -266,6 +268,12 @@ class RobustnessLoss:
     name = None
     #: ``"max"`` or ``"sum"``: how a point's edge terms are combined.
     reduction = None
+    #: Degree ``k`` with ``w(c dist) = c**k w(dist)`` when the weights are
+    #: homogeneous in the distances (0: none; local stability: -1). Then the
+    #: optimiser divides the distances by a typical one first, so the units
+    #: of ``X`` do not matter; ``None`` (the default for a new loss): the
+    #: weights see the distances in the caller's units.
+    distance_degree = None
 
     @property
     def power(self):

@@ -202,6 +202,7 @@ class MaxSensitivity(MaxLoss):
     """
 
     name = "max_sensitivity"
+    distance_degree = 0
 
     def edge_weights(self, graph):
         return np.ones(graph.n_edges)
@@ -232,6 +233,7 @@ class LocalStability(MaxLoss):
     """
 
     name = "local_stability"
+    distance_degree = -1
 
     def edge_weights(self, graph):
         if np.any(graph.dist <= 0):

@@ -151,6 +151,7 @@ class AverageSensitivity(SumLoss):
     squared: bool = False
     include_self: bool = False
     name = "average_sensitivity"
+    distance_degree = 0
 
     def __post_init__(self):
         for key in ("squared", "include_self"):

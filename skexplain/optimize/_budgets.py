@@ -81,6 +81,22 @@ class Budget:
         """
         return eta_frac >= 1
 
+    def zero_loss(self, block, eta_frac):
+        """A feasible explanation with zero robustness loss, where the budget
+        allows one that :meth:`covers_mean` does not see.
+
+        Parameters
+        ----------
+        block : Block
+        eta_frac : float
+
+        Returns
+        -------
+        E : ndarray of shape (n, d) or None
+            In the block's coordinates; ``None`` when none is known.
+        """
+        return None
+
     def cvxpy_constraints(self, E, H):
         """The constraint with a cvxpy Parameter for its size.
 
@@ -212,6 +228,30 @@ class GlobalBudget(Budget):
 
     def covers_mean(self, block, eta_frac):
         return eta_frac >= 1 or eta_frac * block.loss_ratio >= 1.0
+
+    def zero_loss(self, block, eta_frac):
+        # a loss is 0 exactly when E is constant on every connected component
+        # of the (positively weighted) graph; the cheapest such E takes each
+        # component's mean gradient, feasible when the budget covers the
+        # spread within the components. (The optimum is then 0, which an
+        # interior-point solver only approaches to its absolute tolerance.)
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        g, H = block.graph, block.H
+        keep = block.weights > 0
+        n = H.shape[0]
+        A = csr_matrix((np.ones(int(keep.sum())), (g.src[keep], g.dst[keep])), shape=(n, n))
+        n_comp, labels = connected_components(A, directed=False)
+        if n_comp == 1:
+            return None                     # one component: only the mean (covers_mean)
+        counts = np.bincount(labels, minlength=n_comp)
+        means = np.zeros((n_comp, H.shape[1]))
+        np.add.at(means, labels, H)
+        means /= counts[:, None]
+        E = means[labels]
+        spread = float(np.einsum("ij,ij->i", H - E, H - E).sum())
+        return E if spread <= self.size(block, eta_frac) * (1.0 - MARGIN) else None
 
     def cvxpy_constraints(self, E, H):
         import cvxpy as cp

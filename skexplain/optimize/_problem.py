@@ -177,12 +177,14 @@ class Block:
 
     def closed_form(self, eta_frac):
         """``H`` itself at a zero budget, 0 (the centre) when a constant
-        explanation is feasible, else ``None`` (a solver is needed)."""
+        explanation is feasible, a zero-loss explanation when the budget
+        allows one (:meth:`Budget.zero_loss`), else ``None`` (a solver is
+        needed)."""
         if eta_frac == 0 or self.zero:
             return self.H.copy()
         if self.budget.covers_mean(self, eta_frac):
             return np.zeros_like(self.H)
-        return None
+        return self.budget.zero_loss(self, eta_frac)
 
     def to_caller(self, E_hat, eta_frac):
         """Back to the caller's units, after projecting onto the budget.
@@ -229,7 +231,9 @@ class ExplanationProblem:
     scale : float
         RMS deviation of the gradients from their mean.
     distance_scale : float
-        The power of two distances are divided by.
+        The power of two distances are divided by (1 for a loss whose
+        weights are not homogeneous in the distances, see
+        :attr:`~skexplain.losses.RobustnessLoss.distance_degree`).
     blocks : list of ndarray of int
         Sorted point indices of each independent program (points without
         neighbours are in none: they keep their gradient).
@@ -268,7 +272,9 @@ class ExplanationProblem:
         self._point_u = point_u
         self.point_max_loss, self.max_faithfulness_loss = to_caller_units(unit, point_u, loss_u)
         self.scale = unit * np.sqrt(loss_u / G.shape[0]) if loss_u > 0 else 1.0
-        self.distance_scale = distance_scale(graph)
+        # only weights homogeneous in the distances may see rescaled ones
+        self.distance_scale = (distance_scale(graph) if loss.distance_degree is not None
+                               else 1.0)
         self.blocks = budget.split(graph)
         self._scaled_graph = scale_graph(graph, self.distance_scale)
 

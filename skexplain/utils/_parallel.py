@@ -2,6 +2,7 @@
 
 import sys
 
+from joblib import effective_n_jobs
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._optional import import_optional
@@ -36,8 +37,10 @@ def parallel_map(func, tasks, *, n_jobs=None, verbose=0, desc=None):
 
     Workers come from ``sklearn.utils.parallel.Parallel`` (so the active
     :func:`joblib.parallel_config`, e.g. the dask backend, applies and
-    scikit-learn's configuration reaches the workers). Results are yielded
-    as they arrive, in task order, and advance the progress bar.
+    scikit-learn's configuration reaches the workers). With one worker (or
+    one task) the calls run in this thread without joblib, so that nothing
+    touches the process-wide warning filters. Results are yielded as they
+    arrive, in task order, and advance the progress bar.
 
     Parameters
     ----------
@@ -59,9 +62,15 @@ def parallel_map(func, tasks, *, n_jobs=None, verbose=0, desc=None):
     tasks = list(tasks)
     bar = progress_bar(len(tasks), verbose=verbose, desc=desc)
     try:
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(func)(*task) for task in tasks
-        )
+        if len(tasks) <= 1 or effective_n_jobs(n_jobs) == 1:
+            # in this thread, without joblib: scikit-learn's Parallel wraps
+            # every call in warnings.catch_warnings(), which swaps the
+            # process-wide filters under any other thread
+            results = (func(*task) for task in tasks)
+        else:
+            results = Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(func)(*task) for task in tasks
+            )
         for res in results:
             bar.update(1)
             yield res
