@@ -35,22 +35,6 @@ def clusters(n_per=(12, 15, 9), gap=10.0, d=2, seed=0):
     return X, G
 
 
-def test_components_and_subgraph_by_hand():
-    # points 0-1 and 3-4 are pairs, 2 is alone
-    X = np.array([[0.0], [0.5], [5.0], [10.0], [10.4]])
-    g = radius_neighbor_graph(X, 1.0)
-    n, labels = g.components()
-    assert n == 3
-    np.testing.assert_array_equal(labels, [0, 0, 1, 2, 2])
-    sub = g.subgraph(np.array([3, 4]))
-    np.testing.assert_array_equal(sub.src, [0, 1])
-    np.testing.assert_array_equal(sub.dst, [1, 0])
-    np.testing.assert_allclose(sub.dist, [0.4, 0.4])
-    np.testing.assert_array_equal(sub.indptr, [0, 1, 2])
-    with pytest.raises(ValueError, match="closed under the edges"):
-        g.subgraph(np.array([0, 3, 4]))  # misses 1, a neighbour of 0 (not closed)
-
-
 def test_component_blocks(monkeypatch):
     X, G = clusters()
     g = radius_neighbor_graph(X, 1.0)

@@ -1,12 +1,11 @@
 """The first-order (PDHG) solver against the conic solvers (issue 6)."""
 
-import warnings
 
 import numpy as np
 import pytest
 
 from skexplain import OptimizedExplainer
-from skexplain.exceptions import InaccurateSolutionWarning, NoNeighborsWarning
+from skexplain.exceptions import InaccurateSolutionWarning
 from skexplain.losses import GroupedSimplex
 
 METRICS = ["max_sensitivity", "local_stability", "average_sensitivity"]
@@ -89,28 +88,6 @@ def test_pdhg_options_are_checked():
         OptimizedExplainer(u=0.3, solver="pdhg", solver_options={"tol": 0.0}).fit(X, G)
     with pytest.raises(ValueError, match="max_iter"):
         OptimizedExplainer(u=0.3, solver="pdhg", solver_options={"max_iter": 0}).fit(X, G)
-
-
-def test_knn_graph_is_symmetric_and_sparse():
-    from skexplain.neighbors import knn_neighbor_graph
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(60, 2))
-    g = knn_neighbor_graph(X, 3)
-    pairs = set(zip(g.src.tolist(), g.dst.tolist()))
-    assert all((j, i) in pairs for i, j in pairs)
-    assert g.degree.min() >= 3 and np.all(np.diff(g.src) >= 0)
-    # every point's 3 nearest are among its neighbours
-    from sklearn.neighbors import NearestNeighbors
-    idx = NearestNeighbors(n_neighbors=3).fit(X).kneighbors(return_distance=False)
-    assert all((i, int(j)) in pairs for i in range(60) for j in idx[i])
-    np.testing.assert_allclose(g.dist, np.linalg.norm(X[g.src] - X[g.dst], axis=1))
-    with pytest.raises(ValueError, match="n_neighbors"):
-        knn_neighbor_graph(X, 60)
-    # a duplicated point keeps its zero-distance edge, in both directions
-    Xd = np.vstack([X, X[:1]])
-    gd = knn_neighbor_graph(Xd, 2)
-    zero = gd.dist == 0
-    assert set(zip(gd.src[zero].tolist(), gd.dst[zero].tolist())) == {(0, 60), (60, 0)}
 
 
 def test_pdhg_options_primal_weight_and_dtype_are_checked():
@@ -205,18 +182,3 @@ def test_n_neighbors_fit_graph_and_transform_use_the_k_nearest():
         np.testing.assert_allclose(out[i], expect, atol=1e-10)
     with pytest.raises(ValueError, match="n_neighbors"):
         OptimizedExplainer(n_neighbors=80).fit(X, G)
-
-
-def test_knn_query_graph_holds_exactly_the_k_nearest():
-    from skexplain.neighbors import knn_neighbor_graph
-
-    rng = np.random.default_rng(1)
-    X, Q = rng.normal(size=(50, 2)), rng.normal(size=(7, 2))
-    g = knn_neighbor_graph(X, 5, X_query=Q)
-    assert g.n_queries == 7 and g.n_targets == 50 and np.all(g.degree == 5)
-    d = np.linalg.norm(Q[:, None] - X[None], axis=2)
-    for i in range(7):
-        assert set(g.dst[g.src == i].tolist()) == set(np.argsort(d[i])[:5].tolist())
-    np.testing.assert_allclose(g.dist, d[g.src, g.dst])
-    with pytest.raises(ValueError, match="n_neighbors"):
-        knn_neighbor_graph(X, 51, X_query=Q)

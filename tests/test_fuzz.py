@@ -7,7 +7,6 @@ scikit-learn's InvalidParameterError and NotFittedError, or SolverError)
 import warnings
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays

@@ -10,7 +10,6 @@ import pytest
 from skexplain import OptimizedExplainer
 from skexplain.datasets import get_test_function, make_paper_problem
 from skexplain.exceptions import (
-    InaccurateSolutionWarning,
     NoNeighborsWarning,
     SolverError,
     SolverFallbackWarning,

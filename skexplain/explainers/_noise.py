@@ -62,7 +62,6 @@ def _row_keys(X, seed, shared):
 
 def uniforms(X, seed, n_samples, n_features=None, *, shared=False):
     """U(0, 1) numbers of shape ``(n, n_samples, n_features)`` keyed by the rows."""
-    n = X.shape[0]
     d = X.shape[1] if n_features is None else n_features
     keys = _row_keys(X, seed, shared)
     counter = np.arange(1, n_samples * d + 1, dtype=np.uint64).reshape(n_samples, d)

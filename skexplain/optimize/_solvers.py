@@ -15,7 +15,7 @@ import functools
 import numpy as np
 
 from ..exceptions import SolverError
-from ._result import SolveResult, Status
+from ._result import Status
 
 __all__ = ["AUTO_FIRST_ORDER_SIZE", "SOLVERS", "AutoSolver", "Solver", "get_solver",
            "mosek_licensed", "register_solver", "solver_names"]

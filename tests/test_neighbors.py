@@ -1,0 +1,125 @@
+"""The neighbour graphs behind every robustness loss: radius and kNN graphs,
+components, subgraphs, unordered pairs, and the optimiser's distance scale."""
+
+import numpy as np
+import pytest
+from sklearn.neighbors import NearestNeighbors
+
+from skexplain.neighbors import NeighborGraph, knn_neighbor_graph, radius_neighbor_graph
+from skexplain.neighbors._graph import RADIUS_RTOL, unordered_pairs
+from skexplain.optimize._problem import distance_scale, scale_graph
+
+
+def test_radius_graph_equals_brute_force():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(70, 3))
+    g = radius_neighbor_graph(X, 0.3)
+    d = np.linalg.norm(X[:, None] - X[None], axis=2)
+    want = {(i, j) for i in range(70) for j in range(70) if i != j and d[i, j] <= 0.3}
+    assert set(zip(g.src.tolist(), g.dst.tolist())) == want
+    np.testing.assert_allclose(g.dist, d[g.src, g.dst])
+    assert np.all(np.diff(g.src) >= 0)                       # CSR order
+    np.testing.assert_array_equal(g.indptr, np.r_[0, np.cumsum(np.bincount(g.src, minlength=70))])
+    np.testing.assert_array_equal(g.degree, (d <= 0.3).sum(1) - 1)
+    np.testing.assert_array_equal(g.isolated, g.degree == 0)
+    assert g.n_queries == g.n_targets == 70 and g.radius == 0.3
+
+
+def test_radius_graph_keeps_pairs_exactly_u_apart_and_duplicates():
+    X = np.array([[0.0], [0.1 + 0.2], [0.3], [5.0], [5.0]])   # 0.30000000000000004 vs 0.3
+    g = radius_neighbor_graph(X, 0.3)
+    pairs = set(zip(g.src.tolist(), g.dst.tolist()))
+    assert {(0, 1), (0, 2), (1, 2)} <= pairs                     # within u (1 + RADIUS_RTOL)
+    assert {(3, 4), (4, 3)} <= pairs and g.dist[(g.src == 3) & (g.dst == 4)][0] == 0.0
+    assert RADIUS_RTOL <= 1e-8
+    with pytest.raises(ValueError, match="u must be a positive"):
+        radius_neighbor_graph(X, 0.0)
+
+
+def test_query_graph_from_new_points():
+    X = np.array([[0.0], [1.0], [2.0]])
+    Q = np.array([[0.5], [10.0]])
+    g = radius_neighbor_graph(X, 0.6, X_query=Q)
+    assert g.n_queries == 2 and g.n_targets == 3
+    assert g.src.tolist() == [0, 0] and g.dst.tolist() == [0, 1]
+    assert g.isolated.tolist() == [False, True]
+    nn = NearestNeighbors().fit(X)
+    g2 = radius_neighbor_graph(X, 0.6, X_query=Q, nn=nn)
+    np.testing.assert_array_equal(g2.dst, g.dst)
+
+
+def test_unordered_pairs_marks_a_missing_direction():
+    src = np.array([0, 1, 1, 2, 3])
+    dst = np.array([1, 0, 2, 0, 1])
+    lo, hi, a, b = unordered_pairs(src, dst, 4)
+    assert list(zip(lo.tolist(), hi.tolist())) == [(0, 1), (0, 2), (1, 2), (1, 3)]
+    # edge indices of lo -> hi and hi -> lo, -1 where absent
+    assert a.tolist() == [0, -1, 2, -1] and b.tolist() == [1, 3, -1, 4]
+
+
+def test_distance_scale_is_a_power_of_two_near_the_median():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(size=(50, 2))
+    for s in (1e-9, 1e-3, 1.0, 7.0, 1e6):
+        g = radius_neighbor_graph(X * s, 0.3 * s)
+        scale = distance_scale(g)
+        assert np.log2(scale) == np.round(np.log2(scale))
+        assert 0.5 <= np.median(g.dist) / scale <= 2.0
+        scaled = scale_graph(g, scale)
+        np.testing.assert_array_equal(scaled.dist * scale, g.dist)   # exact: a power of two
+        assert scaled.radius == g.radius / scale
+    empty = NeighborGraph(np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(3, int), 2, 2,
+                          1.0)
+    assert distance_scale(empty) == 1.0
+
+
+
+def test_knn_graph_is_symmetric_and_sparse():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    g = knn_neighbor_graph(X, 3)
+    pairs = set(zip(g.src.tolist(), g.dst.tolist()))
+    assert all((j, i) in pairs for i, j in pairs)
+    assert g.degree.min() >= 3 and np.all(np.diff(g.src) >= 0)
+    # every point's 3 nearest are among its neighbours
+    from sklearn.neighbors import NearestNeighbors
+    idx = NearestNeighbors(n_neighbors=3).fit(X).kneighbors(return_distance=False)
+    assert all((i, int(j)) in pairs for i in range(60) for j in idx[i])
+    np.testing.assert_allclose(g.dist, np.linalg.norm(X[g.src] - X[g.dst], axis=1))
+    with pytest.raises(ValueError, match="n_neighbors"):
+        knn_neighbor_graph(X, 60)
+    # a duplicated point keeps its zero-distance edge, in both directions
+    Xd = np.vstack([X, X[:1]])
+    gd = knn_neighbor_graph(Xd, 2)
+    zero = gd.dist == 0
+    assert set(zip(gd.src[zero].tolist(), gd.dst[zero].tolist())) == {(0, 60), (60, 0)}
+
+
+def test_knn_query_graph_holds_exactly_the_k_nearest():
+
+    rng = np.random.default_rng(1)
+    X, Q = rng.normal(size=(50, 2)), rng.normal(size=(7, 2))
+    g = knn_neighbor_graph(X, 5, X_query=Q)
+    assert g.n_queries == 7 and g.n_targets == 50 and np.all(g.degree == 5)
+    d = np.linalg.norm(Q[:, None] - X[None], axis=2)
+    for i in range(7):
+        assert set(g.dst[g.src == i].tolist()) == set(np.argsort(d[i])[:5].tolist())
+    np.testing.assert_allclose(g.dist, d[g.src, g.dst])
+    with pytest.raises(ValueError, match="n_neighbors"):
+        knn_neighbor_graph(X, 51, X_query=Q)
+
+
+def test_components_and_subgraph_by_hand():
+    # points 0-1 and 3-4 are pairs, 2 is alone
+    X = np.array([[0.0], [0.5], [5.0], [10.0], [10.4]])
+    g = radius_neighbor_graph(X, 1.0)
+    n, labels = g.components()
+    assert n == 3
+    np.testing.assert_array_equal(labels, [0, 0, 1, 2, 2])
+    sub = g.subgraph(np.array([3, 4]))
+    np.testing.assert_array_equal(sub.src, [0, 1])
+    np.testing.assert_array_equal(sub.dst, [1, 0])
+    np.testing.assert_allclose(sub.dist, [0.4, 0.4])
+    np.testing.assert_array_equal(sub.indptr, [0, 1, 2])
+    with pytest.raises(ValueError, match="closed under the edges"):
+        g.subgraph(np.array([0, 3, 4]))  # misses 1, a neighbour of 0 (not closed)
