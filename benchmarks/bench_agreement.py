@@ -6,7 +6,7 @@ Prints
 1. the whole D = 2, 3, 4 grid end to end (135 fits), with the solver's share
    (target: under 60 s on 2 cores, fit time <= 1.3 x solver time);
 2. for a few cells, the time to build and solve the vectorised program of
-   :class:`~skexplain.optimize.ExplanationProgram` against the paper's
+   :class:`~skexplain.optimize.ExplanationProblem` against the paper's
    appendix formulation with one cvxpy constraint per (n, n') pair, in the
    same process, and the objective values of both.
 """
@@ -15,11 +15,12 @@ import argparse
 import time
 
 from skexplain.datasets import make_paper_problem
+from skexplain.losses import get_loss
 from skexplain.metrics import ROBUSTNESS_METRICS, robustness_loss
 from skexplain.neighbors import radius_neighbor_graph
-from skexplain.optimize import ExplanationProgram
+from skexplain.optimize import ExplanationProblem, GlobalBudget, get_solver
+from skexplain.optimize._conic import DEFAULT_SOLVER_OPTIONS
 from skexplain.optimize._reference import pairwise_reference_problem
-from skexplain.optimize._solvers import DEFAULT_SOLVER_OPTIONS
 from skexplain.reproduction import format_agreement_table, run_agreement
 
 CELLS = [(2, "x3", 2.0), (2, "sin_x3", 5.0), (3, "sin", 5.0), (4, "x3", 10.0)]
@@ -46,8 +47,8 @@ def bench_reference():
         for metric in ROBUSTNESS_METRICS:
             t0 = time.perf_counter()
             graph = radius_neighbor_graph(X, u)
-            prog = ExplanationProgram(G, graph, metric)
-            E, _, _ = prog.solve(0.2, "CLARABEL")
+            prog = ExplanationProblem(G, graph, get_loss(metric), GlobalBudget())
+            E = prog.solve(0.2, get_solver("CLARABEL")).explanations
             t_vec = time.perf_counter() - t0
             eta = 0.2 * prog.max_faithfulness_loss
             t0 = time.perf_counter()

@@ -5,7 +5,7 @@ per-point budgets (``faithfulness="pointwise"``): the components do not
 interact, so :class:`OptimizedExplainer` solves one program per block of
 components, optionally in parallel. Compares, in the same process,
 
-* the joint program (one :class:`ExplanationProgram` over all points, the
+* the joint program (one :class:`ExplanationProblem` program over all points, the
   reference formulation),
 * the split program with ``n_jobs=1`` and ``n_jobs=2``,
 
@@ -20,9 +20,17 @@ import time
 import numpy as np
 
 from skexplain import OptimizedExplainer
+from skexplain.losses import get_loss
 from skexplain.metrics import robustness_loss
-from skexplain.optimize import ExplanationProgram, select_solver
-from skexplain.optimize._explainer import neighbour_graph
+from skexplain.optimize import ExplanationProblem, PointwiseBudget, get_solver
+from skexplain.optimize._path import neighbor_graph
+
+
+class JointBudget(PointwiseBudget):
+    """The pointwise budget without the split: one program for all points."""
+
+    def split(self, graph):
+        return [np.arange(graph.n_queries)]
 
 
 def clusters(n_clusters, per, d, seed=0):
@@ -41,11 +49,10 @@ def main():
                                           (8, 250, 3, "average_sensitivity", 0.5),
                                           (4, 500, 3, "max_sensitivity", 0.4)]:
         X, G = clusters(n_clusters, per, d)
-        _, graph, _ = neighbour_graph(X, u)
-        solver = select_solver("auto")
+        _, graph, _ = neighbor_graph(X, u)
         t0 = time.perf_counter()
-        E_joint, _, _ = ExplanationProgram(G, graph, metric, faithfulness="pointwise").solve(
-            0.2, solver)
+        E_joint = ExplanationProblem(G, graph, get_loss(metric), JointBudget()).solve(
+            0.2, get_solver("CLARABEL")).explanations
         t_joint = time.perf_counter() - t0
         times, objs = [], []
         for n_jobs in (1, 2):

@@ -29,9 +29,9 @@ import tracemalloc
 import numpy as np
 
 from skexplain import OptimizedExplainer
-from skexplain.metrics._robustness import evaluate_terms, robustness_terms
+from skexplain.losses import get_loss
 from skexplain.neighbors import knn_neighbor_graph, radius_neighbor_graph
-from skexplain.optimize import ExplanationProgram
+from skexplain.optimize import ExplanationProblem, GlobalBudget, get_solver
 
 
 def make(n, d=8, seed=0):
@@ -42,12 +42,13 @@ def make(n, d=8, seed=0):
 
 def solve(X, G, metric, solver, graph=None, options=None):
     graph = knn_neighbor_graph(X, 10) if graph is None else graph
-    prog = ExplanationProgram(G, graph, metric)
+    loss = get_loss(metric)
+    prob = ExplanationProblem(G, graph, loss, GlobalBudget())
     t0 = time.perf_counter()
-    E, status, stats = prog.solve(0.2, solver, options)
+    res = prob.solve(0.2, get_solver(solver, options))
     secs = time.perf_counter() - t0
-    obj = float(evaluate_terms(robustness_terms(graph, metric), graph, E).sum())
-    return secs, obj, stats, graph
+    obj = loss.value(graph, res.explanations)
+    return secs, obj, res.stats_dict(), graph
 
 
 def main(argv=None):

@@ -19,8 +19,9 @@ import numpy as np
 
 from skexplain import OptimizedExplainer, explanation_path
 from skexplain.datasets import make_paper_problem
-from skexplain.optimize import ExplanationProgram, select_solver
-from skexplain.optimize._explainer import neighbour_graph
+from skexplain.losses import get_loss
+from skexplain.optimize import ExplanationProblem, GlobalBudget, get_solver
+from skexplain.optimize._path import neighbor_graph
 
 
 def main():
@@ -37,14 +38,14 @@ def main():
     explanation_path(X, G, fracs, robustness=metric, u=u, n_jobs=2)
     t_path2 = time.perf_counter() - t0
 
-    _, graph, _ = neighbour_graph(X, u)
-    program = ExplanationProgram(G, graph, metric)
-    solver = select_solver("auto")
-    program.solve(0.2, solver)  # compile once
+    _, graph, _ = neighbor_graph(X, u)
+    program = ExplanationProblem(G, graph, get_loss(metric), GlobalBudget())
+    solver, states = get_solver("auto"), [{} for _ in program.blocks]
+    program.solve(0.2, solver, states=states)  # compile once
     singles = []
     for frac in (0.01, 0.1, 0.5):
         t0 = time.perf_counter()
-        program.solve(frac, solver)
+        program.solve(frac, solver, states=states)
         singles.append(time.perf_counter() - t0)
     one = float(np.median(singles))
 

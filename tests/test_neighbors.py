@@ -60,11 +60,15 @@ def test_unordered_pairs_marks_a_missing_direction():
 def test_distance_scale_is_a_power_of_two_near_the_median():
     rng = np.random.default_rng(1)
     X = rng.uniform(size=(50, 2))
-    for s in (1e-9, 1e-3, 1.0, 7.0, 1e6):
+    for s in (1e-9, 1e-3, 1.0, 7.0, 100.0, 1e6):
         g = radius_neighbor_graph(X * s, 0.3 * s)
         scale = distance_scale(g)
+        med = np.median(g.dist)
         assert np.log2(scale) == np.round(np.log2(scale))
-        assert 0.5 <= np.median(g.dist) / scale <= 2.0
+        if 1 / 64 <= med <= 64:             # distances of ordinary size are kept
+            assert scale == 1.0
+        else:
+            assert 0.5 <= med / scale <= 2.0
         scaled = scale_graph(g, scale)
         np.testing.assert_array_equal(scaled.dist * scale, g.dist)   # exact: a power of two
         assert scaled.radius == g.radius / scale

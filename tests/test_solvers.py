@@ -150,7 +150,9 @@ def test_local_stability_does_not_depend_on_the_units_of_x(solver, random_proble
             continue
         assert est.status_ == "optimal"
         assert est.robustness_loss_ * s == pytest.approx(base.robustness_loss_, rel=1e-6)
-        np.testing.assert_allclose(new_points_loss(est, s), base_new, rtol=1e-6,
+        # new points are solved against the fitted explanations, which agree
+        # to the solver's tolerance
+        np.testing.assert_allclose(new_points_loss(est, s), base_new, rtol=1e-5,
                                    atol=1e-9 * base_new.max())
 
 

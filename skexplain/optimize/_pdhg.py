@@ -250,7 +250,8 @@ class PDHGSolver(Solver):
     def solve(self, block, eta_frac, state):
         t0 = time.perf_counter()
         res = self.run(block.H, block.graph, block.weights, block.loss, block.budget,
-                       block.budget.size(block, eta_frac), E0=state.get("PDHG"))
+                       block.budget.size(block, eta_frac), E0=state.get("PDHG"),
+                       candidate=state.pop("candidate", None))
         wall = time.perf_counter() - t0
         state["PDHG"] = res.E                   # warm start for the next budget
         status = Status.OPTIMAL if res.converged else Status.INACCURATE

@@ -57,17 +57,25 @@ def to_caller_units(unit, *values):
                      for v in values)
 
 
-def distance_scale(graph):
-    """A power of two near the median positive neighbour distance (1 if none).
+#: Typical neighbour distances within ``[1 / DISTANCE_BAND, DISTANCE_BAND]``
+#: are used as they are (the solvers' own scaling copes there, and the
+#: numbers a solver sees, hence its results, do not change); outside that
+#: band they are divided by a power of two near their median.
+DISTANCE_BAND = 64.0
 
-    Dividing distances by a power of two is exact, so a problem whose
-    distances are already O(1) is solved with the very same numbers.
+
+def distance_scale(graph):
+    """The power of two the optimiser divides distances by (1 if none needed).
+
+    1 when the median positive neighbour distance lies within
+    ``[1 / DISTANCE_BAND, DISTANCE_BAND]`` (or there is none), else the
+    power of two nearest to it. Dividing by a power of two is exact.
     """
     d = graph.dist[graph.dist > 0]
     if d.size == 0:
         return 1.0
     med = float(np.median(d))
-    if not np.isfinite(med) or med <= 0:
+    if not np.isfinite(med) or med <= 0 or 1.0 / DISTANCE_BAND <= med <= DISTANCE_BAND:
         return 1.0
     return float(2.0 ** np.round(np.log2(med)))
 

@@ -1,7 +1,7 @@
 """The paper's appendix-C formulation, one cvxpy constraint per pair.
 
 Deliberately unvectorised: it is the independent reference that tests and
-benchmarks compare the vectorised :class:`ExplanationProgram` against. Do not
+benchmarks compare the vectorised :class:`ExplanationProblem` against. Do not
 use it for real work (its build time grows with Python loops over pairs).
 """
 

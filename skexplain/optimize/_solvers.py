@@ -210,9 +210,9 @@ class AutoSolver(Solver):
     Clarabel, then PDHG at ``tol = AUTO_FALLBACK_TOL`` started from the best
     solution so far; from that size on PDHG alone (the interior-point
     solvers take minutes to hours there). The first ``"optimal"`` result is
-    returned. An earlier inaccurate result whose objective is lower than
-    PDHG's is returned instead when PDHG's proven lower bound certifies it
-    within PDHG's tolerance (then it is ``"optimal"`` too). When no result
+    returned. PDHG stops early once its proven lower bound certifies an
+    earlier inaccurate result within its tolerance: that result is then
+    returned, as ``"optimal"``, when its objective is the lower. When no result
     is optimal, the inaccurate one with the lowest robustness loss is
     returned; when every solver fails, a :class:`SolverError` listing them.
     Every attempt is recorded (``solver_stats_["attempts"]``).
@@ -288,23 +288,27 @@ class AutoSolver(Solver):
         for solver in chain:
             if best is not None and solver.name == "PDHG":
                 state["PDHG"] = best[1].explanations         # start from the best so far
+                state["candidate"] = best[0]                 # stop once it is certified
             try:
                 res = solver.solve(block, eta_frac, state)
             except SolverError as exc:
                 attempts.append((solver.name, exc.status or "error", str(exc)))
                 errors.append(str(exc))
                 continue
-            attempts.append((res.solver, str(res.status), res.message))
             obj = _objective(block, eta_frac, res.explanations)
-            if res.certificate is not None and best is not None and best[0] < obj:
+            if res.certificate is not None and best is not None and best[0] <= obj:
                 lower, floor = res.certificate
                 gap = (best[0] - lower) / max(lower, floor) if best[0] > lower else 0.0
                 if gap <= solver.tol:           # the better earlier answer, certified
+                    attempts.append((res.solver, "certificate",
+                                     f"its lower bound certifies the {best[1].solver} answer "
+                                     f"within {gap:.1e} (relative)"))
                     kept = best[1]
                     kept.status, kept.message = Status.OPTIMAL, ""
                     kept.stats.gap = gap
                     kept.attempts = attempts
                     return kept
+            attempts.append((res.solver, str(res.status), res.message))
             if res.optimal:
                 res.attempts = attempts
                 return res
