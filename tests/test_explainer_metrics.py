@@ -8,7 +8,7 @@ from skexplain.metrics import (
     local_lipschitz_estimate,
     marginal_contributions,
     marginal_faithfulness,
-    neighbourhood_robustness,
+    neighborhood_robustness,
 )
 
 RNG = np.random.default_rng(0)
@@ -46,16 +46,16 @@ def test_local_lipschitz_uniform_ball_stays_in_the_ball():
     assert radii.max() <= 0.5 and radii.mean() > 0.25  # in the disc, not on a shell
 
 
-def test_neighbourhood_robustness_is_the_max_l1_distance_to_the_neighbours():
+def test_neighborhood_robustness_is_the_max_l1_distance_to_the_neighbours():
     rec = Recorder(np.diag([2.0, -1.0, 0.5]))
     X = RNG.normal(size=(4, 3))
-    R = neighbourhood_robustness(rec, X, n_neighbors=10, variance=0.01, random_state=1,
+    R = neighborhood_robustness(rec, X, n_neighbors=10, variance=0.01, random_state=1,
                                  per_point=True)
     E, Es = rec.calls[0] @ rec.A.T, (rec.calls[1] @ rec.A.T).reshape(4, 10, 3)
     np.testing.assert_allclose(R, np.abs(Es - E[:, None]).sum(-1).max(1))
     offsets = rec.calls[1].reshape(4, 10, 3) - X[:, None]
     assert offsets.std() == pytest.approx(0.1, rel=0.3)
-    assert neighbourhood_robustness(rec, X, random_state=1) == pytest.approx(R.mean())
+    assert neighborhood_robustness(rec, X, random_state=1) == pytest.approx(R.mean())
 
 
 def test_metrics_accept_fitted_explainers():
@@ -93,8 +93,8 @@ def test_marginal_faithfulness_inverse_and_distance():
     (lambda: local_lipschitz_estimate(lambda X: X, np.zeros((2, 2)), distribution="cube"),
      "distribution"),
     (lambda: local_lipschitz_estimate(lambda X: X, np.zeros((2, 2)), sigma=0.0), "scale"),
-    (lambda: neighbourhood_robustness(lambda X: X, np.zeros((2, 2)), variance=-1.0), "scale"),
-    (lambda: neighbourhood_robustness(lambda X: X, np.zeros((2, 2)), n_neighbors=0),
+    (lambda: neighborhood_robustness(lambda X: X, np.zeros((2, 2)), variance=-1.0), "scale"),
+    (lambda: neighborhood_robustness(lambda X: X, np.zeros((2, 2)), n_neighbors=0),
      "number of neighbours"),
     (lambda: marginal_faithfulness(lambda X: X[:, 0], np.zeros((2, 2)), np.zeros((2, 3))),
      "same shape"),
@@ -106,3 +106,16 @@ def test_marginal_faithfulness_inverse_and_distance():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_old_spelling_of_neighborhood_robustness_still_works_with_a_warning():
+    from skexplain.metrics import get_explanation_scorer, neighborhood_robustness
+    from skexplain.metrics import neighbourhood_robustness as old
+
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    with pytest.warns(FutureWarning, match="renamed neighborhood_robustness"):
+        value = old(np.cos, X, random_state=0)
+    assert value == neighborhood_robustness(np.cos, X, random_state=0)
+    with pytest.warns(FutureWarning, match="renamed"):
+        scorer = get_explanation_scorer("neg_neighbourhood_robustness")
+    assert scorer.metric == "neighborhood_robustness"

@@ -188,7 +188,7 @@ def _public_functions():
     ones = lambda A: np.ones(np.shape(A))  # noqa: E731
     return {
         "local_lipschitz_estimate": lambda A: M.local_lipschitz_estimate(expl, A, sigma=0.1),
-        "neighbourhood_robustness": lambda A: M.neighbourhood_robustness(expl, A),
+        "neighborhood_robustness": lambda A: M.neighborhood_robustness(expl, A),
         "marginal_faithfulness": lambda A: M.marginal_faithfulness(model, A, ones(A)),
         "deletion_auc": lambda A: M.deletion_auc(model, A, ones(A)),
         "preservation_auc": lambda A: M.preservation_auc(model, A, ones(A)),

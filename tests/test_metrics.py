@@ -189,7 +189,7 @@ def test_robustness_with_n_neighbors_uses_the_symmetrised_knn_graph():
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"u": 1.0, "n_neighbors": 2}])
-def test_robustness_needs_exactly_one_neighbourhood(kwargs):
+def test_robustness_needs_exactly_one_neighborhood(kwargs):
     X = np.arange(6.0).reshape(3, 2)
     with pytest.raises(ValueError, match="exactly one of u"):
         max_sensitivity(X, X, **kwargs)

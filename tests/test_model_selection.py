@@ -50,7 +50,7 @@ def test_scorers_match_the_metrics_on_hand_checked_values():
 
 def test_registry_and_errors():
     assert {"neg_max_sensitivity", "neg_faithfulness_loss", "marginal_faithfulness",
-            "neg_local_lipschitz", "neg_neighbourhood_robustness"} <= set(SCORERS)
+            "neg_local_lipschitz", "neg_neighborhood_robustness"} <= set(SCORERS)
     with pytest.raises(ValueError, match="unknown"):
         get_explanation_scorer("accuracy")
     with pytest.raises(ValueError, match="exactly one"):
@@ -178,7 +178,7 @@ def test_explanation_path_does_not_depend_on_n_jobs():
     assert one.status == ["optimal"] * 5
 
 
-def test_robustness_scorer_neighbourhood_from_scorer_or_estimator():
+def test_robustness_scorer_neighborhood_from_scorer_or_estimator():
     est = OptimizedExplainer(n_neighbors=3, eta_frac=0.3).fit(X, G)
     E = est.explanations_
     by_k = -np.mean(max_sensitivity(X, E, n_neighbors=3, per_point=True))

@@ -316,7 +316,7 @@ def test_invalid_parameters(param, value, data):
         OptimizedExplainer(**{param: value}).fit(X, G)
 
 
-def test_neighbourhood_errors_and_warnings(data):
+def test_neighborhood_errors_and_warnings(data):
     X, G = data
     with pytest.raises(ValueError, match="No pair of points lies within u=0.001"):
         OptimizedExplainer(u=0.001).fit(X, G)

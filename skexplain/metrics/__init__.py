@@ -24,7 +24,8 @@ from ._explainer import (
     local_lipschitz_estimate,
     marginal_contributions,
     marginal_faithfulness,
-    neighbourhood_robustness,
+    neighborhood_robustness,
+    neighbourhood_robustness,  # noqa: F401 - deprecated alias, not in __all__
 )
 from ._relevance import (
     class_retrieval_rate,
@@ -62,7 +63,7 @@ __all__ = [
     "marginal_contributions",
     "marginal_faithfulness",
     "max_sensitivity",
-    "neighbourhood_robustness",
+    "neighborhood_robustness",
     "normalize_saliency",
     "preservation_auc",
     "relevance_score",

@@ -1,6 +1,6 @@
 """Metrics that query an explainer or a model around each point.
 
-* :func:`local_lipschitz_estimate` and :func:`neighbourhood_robustness`
+* :func:`local_lipschitz_estimate` and :func:`neighborhood_robustness`
   compare the explanation of ``x`` with the explanations of random points
   near ``x`` (Tan & Tian; Agarwal et al.);
 * :func:`marginal_contributions` and :func:`marginal_faithfulness` compare an
@@ -23,7 +23,7 @@ __all__ = [
     "local_lipschitz_estimate",
     "marginal_contributions",
     "marginal_faithfulness",
-    "neighbourhood_robustness",
+    "neighborhood_robustness",
 ]
 
 
@@ -56,7 +56,7 @@ def _check_X(X):
     return check_points(X)
 
 
-def _neighbours(X, n_samples, scale, distribution, random_state):
+def _neighbors(X, n_samples, scale, distribution, random_state):
     """``(n, n_samples, d)`` random points around each row of ``X``."""
     if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
         raise ValueError(f"the number of neighbours must be a positive integer; got {n_samples!r}.")
@@ -82,7 +82,7 @@ def _explain_around(explainer, X, n_samples, scale, distribution, random_state):
     X = _check_X(X)
     fn = _attribution_fn(explainer)
     n, d = X.shape
-    Xs = _neighbours(X, n_samples, scale, distribution, random_state)
+    Xs = _neighbors(X, n_samples, scale, distribution, random_state)
     E = _explain(fn, X)
     Es = _explain(fn, Xs.reshape(-1, d)).reshape(n, n_samples, d)
     return X, Xs, E, Es
@@ -132,7 +132,7 @@ def local_lipschitz_estimate(explainer, X, *, n_samples=50, sigma=0.1, distribut
     return L if per_point else float(L.mean())
 
 
-def neighbourhood_robustness(explainer, X, *, n_neighbors=10, variance=0.01, ord=1,
+def neighborhood_robustness(explainer, X, *, n_neighbors=10, variance=0.01, ord=1,
                              random_state=None, per_point=False):
     """Agarwal et al.'s robustness: max distance to neighbours' explanations.
 
@@ -157,7 +157,7 @@ def neighbourhood_robustness(explainer, X, *, n_neighbors=10, variance=0.01, ord
     Examples
     --------
     >>> import numpy as np
-    >>> neighbourhood_robustness(lambda X: np.ones_like(X), np.zeros((3, 2)))
+    >>> neighborhood_robustness(lambda X: np.ones_like(X), np.zeros((3, 2)))
     0.0
     """
     if not np.isfinite(variance) or not variance > 0:
@@ -277,3 +277,24 @@ def marginal_faithfulness(model, X, attributions, *, reference=0.0, similarity="
         with np.errstate(divide="ignore"):
             val = 1.0 / dist
     return val if per_point else float(val.mean())
+
+
+def neighbourhood_robustness(*args, **kwargs):
+    """Deprecated alias of :func:`neighborhood_robustness` (one spelling: neighbor).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Those of :func:`neighborhood_robustness`.
+
+    Returns
+    -------
+    float
+        :func:`neighborhood_robustness`'s value.
+    """
+    import warnings
+
+    warnings.warn("neighbourhood_robustness is renamed neighborhood_robustness; the old name "
+                  "will be removed.", FutureWarning, stacklevel=2)
+    return neighborhood_robustness(*args, **kwargs)
+

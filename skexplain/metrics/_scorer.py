@@ -23,7 +23,7 @@ import numpy as np
 
 from ..losses import LOSSES, get_loss
 from ..utils import check_points, compute_gradients
-from ._explainer import local_lipschitz_estimate, marginal_faithfulness, neighbourhood_robustness
+from ._explainer import local_lipschitz_estimate, marginal_faithfulness, neighborhood_robustness
 from ._robustness import faithfulness_loss, robustness_loss
 
 __all__ = [
@@ -81,7 +81,7 @@ def _is_robustness(name):
     return name in LOSSES
 
 
-def _neighbourhood(estimator, params):
+def _neighborhood(estimator, params):
     """``u`` or ``n_neighbors`` for a robustness scorer: the scorer's own, else
     the estimator's (``OptimizedExplainer``'s ``n_neighbors``, then ``u``)."""
     unknown = set(params) - {"u", "n_neighbors", "squared", "include_self"}
@@ -114,14 +114,14 @@ def _evaluate(metric, estimator, X, y, grad_fn, params):
         return float(np.mean(faithfulness_loss(G, E, per_point=True)))
     if _is_robustness(metric):
         vals = robustness_loss(_scored_loss(metric, final, params), Xm, E,
-                               **_neighbourhood(estimator, params), per_point=True)
+                               **_neighborhood(estimator, params), per_point=True)
         return float(np.mean(vals))
     kw = {k: v for k, v in params.items()
           if k not in ("u", "n_neighbors", "squared", "include_self")}
     if metric == "local_lipschitz":
         return local_lipschitz_estimate(final, Xm, **kw)
-    if metric == "neighbourhood_robustness":
-        return neighbourhood_robustness(final, Xm, **kw)
+    if metric == "neighborhood_robustness":
+        return neighborhood_robustness(final, Xm, **kw)
     if metric in ("marginal_faithfulness", "marginal_distance"):
         model = getattr(final, "model_", None)
         if model is None:
@@ -149,7 +149,7 @@ def _scored_loss(metric, final, params):
 
 _SIGNS = {
     "faithfulness_loss": -1, "max_sensitivity": -1, "local_stability": -1,
-    "average_sensitivity": -1, "local_lipschitz": -1, "neighbourhood_robustness": -1,
+    "average_sensitivity": -1, "local_lipschitz": -1, "neighborhood_robustness": -1,
     "marginal_distance": -1, "marginal_faithfulness": 1,
 }
 
@@ -185,7 +185,7 @@ def make_explanation_scorer(metric, *, grad_fn=None, **metric_params):
     metric : str
         ``"faithfulness_loss"``, ``"max_sensitivity"``, ``"local_stability"``,
         ``"average_sensitivity"``, ``"local_lipschitz"``,
-        ``"neighbourhood_robustness"``, ``"marginal_faithfulness"`` or
+        ``"neighborhood_robustness"``, ``"marginal_faithfulness"`` or
         ``"marginal_distance"``. Losses are negated.
     grad_fn : callable, optional
         Gradient function used when the scorer's ``y`` is not a gradient array.
@@ -211,6 +211,12 @@ def make_explanation_scorer(metric, *, grad_fn=None, **metric_params):
     -1.3333333333333333
     """
     name = metric[4:] if metric.startswith("neg_") else metric
+    if name == "neighbourhood_robustness":           # the old spelling
+        import warnings
+
+        warnings.warn("the metric neighbourhood_robustness is renamed neighborhood_robustness; "
+                      "the old name will be removed.", FutureWarning, stacklevel=2)
+        name = "neighborhood_robustness"
     if _sign(name) is None:
         raise ValueError(f"unknown metric {metric!r}; choose from {get_explanation_scorer_names()}.")
     return _ExplanationScorer(name, _sign(name), grad_fn, metric_params)
@@ -294,6 +300,7 @@ def get_explanation_scorer(name):
         return name
     if name in SCORERS:
         return SCORERS[name]
-    if isinstance(name, str) and name.startswith("neg_") and name[4:] in LOSSES:
-        return make_explanation_scorer(name)          # a loss registered later
+    if isinstance(name, str) and name.startswith("neg_") and (
+            name[4:] in LOSSES or name == "neg_neighbourhood_robustness"):
+        return make_explanation_scorer(name)  # a loss registered later, or the old spelling
     raise ValueError(f"unknown scorer {name!r}; choose from {get_explanation_scorer_names()}.")

@@ -25,7 +25,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..datasets import StaircaseFunction, make_two_gaussians
 from ..explainers import CLIME, SmoothGrad
-from ..metrics import local_lipschitz_estimate, marginal_faithfulness, neighbourhood_robustness
+from ..metrics import local_lipschitz_estimate, marginal_faithfulness, neighborhood_robustness
 from ..models import FunctionModel
 from ._table import collect_rows, format_table
 
@@ -78,7 +78,7 @@ def run_equivalence(datasets=DATASETS, sigma2s=(0.01, 0.1, 1.0), n_perturbations
     * ``l1_gap``: mean over points of ``||SG(x) - C-LIME(x)||_1``;
     * ``robustness_sg`` / ``robustness_clime``: mean over points of the max
       L1 distance between the explanation of ``x`` and of ``n_neighbors``
-      points ``x' ~ N(x, neighbor_variance I)`` (:func:`neighbourhood_robustness`).
+      points ``x' ~ N(x, neighbor_variance I)`` (:func:`neighborhood_robustness`).
 
     C-LIME cannot fit ``d`` slopes and an intercept from ``n <= d``
     perturbations: its columns are NaN there (breast cancer: d = 30).
@@ -111,11 +111,11 @@ def _equivalence_row(dataset, acc, mlp, X, sigma2, n, n_neighbors, neighbor_vari
     kw = dict(n_neighbors=n_neighbors, variance=neighbor_variance, random_state=random_state)
     sg = SmoothGrad(sigma=sigma, n_samples=n, random_state=random_state).fit(X, mlp)
     row = dict(dataset=dataset, accuracy=acc, sigma2=sigma2, n=n, l1_gap=np.nan,
-               robustness_sg=neighbourhood_robustness(sg, X, **kw), robustness_clime=np.nan)
+               robustness_sg=neighborhood_robustness(sg, X, **kw), robustness_clime=np.nan)
     if n > X.shape[1]:  # C-LIME needs more perturbations than features
         cl = CLIME(sigma=sigma, n_samples=n, random_state=random_state).fit(X, mlp)
         row["l1_gap"] = float(np.abs(sg.transform(X) - cl.transform(X)).sum(axis=1).mean())
-        row["robustness_clime"] = neighbourhood_robustness(cl, X, **kw)
+        row["robustness_clime"] = neighborhood_robustness(cl, X, **kw)
     row["seconds"] = time.perf_counter() - t0
     return row
 
