@@ -53,9 +53,12 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    robustness : {"max_sensitivity", "local_stability", "average_sensitivity"}, \
-            default="max_sensitivity"
-        The robustness loss to minimise.
+    robustness : str or RobustnessLoss, default="max_sensitivity"
+        The robustness loss to minimise: a name of
+        :data:`skexplain.losses.LOSSES` (``"max_sensitivity"``,
+        ``"local_stability"``, ``"average_sensitivity"``, or any loss
+        registered with :func:`~skexplain.losses.register_loss`) or a loss
+        object such as ``AverageSensitivity(include_self=True)``.
     u : float, default=2.0
         Neighbourhood radius (Euclidean). A point without neighbours within
         ``u`` contributes nothing and is explained by its gradient (one
@@ -68,7 +71,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     eta : float or None, default=None
         Absolute budget; when given it replaces ``eta_frac`` (the effective
         fraction ``eta / L_max`` is stored as ``eta_frac_``).
-    faithfulness : {"global", "pointwise"}, default="global"
+    faithfulness : {"global", "pointwise"} or Budget, default="global"
         ``"global"``: the single budget above (the paper's formulation).
         ``"pointwise"``: one budget per point,
         ``||grad f(x_n) - E_n||^2 <= eta_frac * ||grad f(x_n) - mean grad f||^2``,
@@ -78,23 +81,28 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Only for ``average_sensitivity``: square the explanation distance as
         in the paper's Table 2. The default follows its appendix C.3
         (unsquared), as for the other two losses.
-    solver : {"auto", "CLARABEL", "SCS", "MOSEK", "PDHG"}, default="auto"
-        ``"auto"`` uses ``"PDHG"`` from 1000 explanation entries (points
-        with neighbours x features, ``AUTO_FIRST_ORDER_SIZE``; the
-        interior-point solvers take minutes on 350-point 10-NN graphs in
+    solver : {"auto", "CLARABEL", "SCS", "MOSEK", "PDHG"} or Solver, default="auto"
+        A name of :data:`skexplain.optimize.SOLVERS` (any case) or a solver
+        object (e.g. ``PDHGSolver(tol=1e-6)``). ``"auto"`` uses ``"PDHG"``
+        from 1000 explanation entries (points with neighbours x features;
+        the interior-point solvers take minutes on 350-point 10-NN graphs in
         D = 8 or 100 points in D = 30), else MOSEK when it is installed *and*
-        licensed, else CLARABEL. An unlicensed MOSEK falls back to CLARABEL with a
+        licensed, else CLARABEL, and falls back to PDHG when that fails or
+        is inaccurate (:class:`~skexplain.optimize.AutoSolver`). An
+        unlicensed MOSEK falls back to CLARABEL with a
         :class:`SolverFallbackWarning`. ``"PDHG"``: the package's
         first-order primal-dual solver for large problems (O(edges x d) per
-        iteration, no cvxpy compile); it stops at a relative primal-dual gap
-        ``tol`` (default 1e-4, which bounds the objective's relative
-        suboptimality) and warns when ``max_iter`` (default 20000) is hit;
-        ``solver_stats_`` then has ``num_iters``, ``gap`` and the residuals.
-        ``transform``'s small per-point problems use the ``"auto"`` solver.
+        iteration, no cvxpy compile). Every ``"optimal"`` status is a
+        measured claim (see the user guide, "What optimal means"); an
+        inaccurate one warns once (:class:`InaccurateSolutionWarning`).
+        ``transform``'s small per-point problems use the conic solver.
     solver_options : dict or None, default=None
-        Extra keyword arguments passed to the solver through cvxpy (for
-        ``"PDHG"``: ``tol``, ``max_iter``, ``check_every``, ``primal_weight``,
-        ``dtype``; see :func:`skexplain.optimize._first_order.solve_first_order`).
+        Options of the solver: keyword arguments of the cvxpy solver, or for
+        ``"PDHG"`` ``tol``, ``max_iter``, ``check_every``, ``primal_weight``,
+        ``dtype`` (see :class:`~skexplain.optimize.PDHGSolver`); for
+        ``"auto"`` one dict for every solver that accepts it, or a dict of
+        dicts keyed by solver name. Rejected options are an error that names
+        ``solver_options``.
     n_neighbors : int or None, default=None
         Use the ``n_neighbors`` nearest points instead of a radius: in
         ``fit`` the symmetrised k-nearest-neighbour graph (``j`` neighbours
@@ -149,13 +157,21 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         at least ``k``: the graph is symmetrised).
     n_isolated_ : int
         Training points without neighbours.
+    loss_ : RobustnessLoss
+        The loss object solved for.
+    distance_scale_ : float
+        The power of two neighbour distances were divided by (1 for
+        distances of ordinary size; see the user guide).
     solver_ : str
-        Solver used (``"closed_form"`` when no solve was needed).
-    status_ : str
-        Solver status (``"optimal"`` or ``"optimal_inaccurate"``).
+        Solver that produced the explanations (``"closed_form"`` when no
+        solve was needed).
+    status_ : Status
+        ``"optimal"`` or ``"optimal_inaccurate"`` (a ``str``).
     solver_stats_ : dict
-        ``solve_time``, ``compile_time`` and ``num_iters`` of the solve and
-        ``fit_time`` of the whole ``fit``.
+        ``solve_time``, ``compile_time``, ``num_iters``, ``gap`` (the
+        relative gap the status rests on, where measured), the PDHG
+        residuals, ``n_blocks``, ``attempts`` (every solver tried, with its
+        status) and ``fit_time`` of the whole ``fit``.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` has feature names.
