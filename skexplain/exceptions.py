@@ -20,12 +20,29 @@ class SolverError(RuntimeError):
 
     The message names the solver, the status it returned and what to try.
 
+    Parameters
+    ----------
+    message : str
+        What happened and what to try.
+    status : str or None, default=None
+        The solver's status string (e.g. ``"infeasible"``, ``"solver_error"``).
+    solver : str or None, default=None
+        The solver that was used.
+
     Attributes
     ----------
     status : str or None
         The cvxpy status string (e.g. ``"infeasible"``, ``"solver_error"``).
     solver : str
         The solver that was used.
+
+    Examples
+    --------
+    >>> from skexplain.exceptions import SolverError
+    >>> err = SolverError("The SCS solver returned status 'infeasible'.",
+    ...                   status="infeasible", solver="SCS")
+    >>> err.status, err.solver
+    ('infeasible', 'SCS')
     """
 
     def __init__(self, message, *, status=None, solver=None):
@@ -35,23 +52,62 @@ class SolverError(RuntimeError):
 
 
 class InaccurateSolutionWarning(UserWarning):
-    """The solver stopped with status ``optimal_inaccurate``.
+    """The solver stopped short of its documented tolerance.
 
-    The returned explanations may violate the faithfulness budget or miss the
-    optimum by more than the default tolerances. Try another ``solver`` or
-    tighter ``solver_options``.
+    The status is then ``"optimal_inaccurate"``: the returned explanations
+    meet the faithfulness budget exactly but may miss the optimum by more
+    than the solver's tolerance (the message gives the gap where one is
+    measured). Try another ``solver`` or tighter ``solver_options``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skexplain import OptimizedExplainer
+    >>> from skexplain.exceptions import InaccurateSolutionWarning
+    >>> X = np.linspace(0, 1, 20)[:, None]
+    >>> est = OptimizedExplainer(u=0.2, solver="PDHG", solver_options={"max_iter": 2})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = est.fit(X, np.sin(6 * X))
+    >>> [w.category.__name__ for w in caught], est.status_
+    (['InaccurateSolutionWarning'], <Status.INACCURATE: 'optimal_inaccurate'>)
     """
 
 
 class NoNeighborsWarning(UserWarning):
     """Some points have no neighbour within the radius ``u``.
 
-    Such points contribute nothing to the robustness loss.
+    Such points contribute nothing to the robustness loss, and the optimiser
+    explains them by their gradients.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skexplain import OptimizedExplainer
+    >>> from skexplain.exceptions import NoNeighborsWarning
+    >>> X = np.array([[0.0], [0.5], [9.0]])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = OptimizedExplainer(u=1.0).fit(X, np.cos(X))
+    >>> print(caught[0].message)
+    1 of 3 points have no neighbour within u=1.0; they contribute nothing to the robustness loss and their explanation is their gradient.
     """
 
 
 class SolverFallbackWarning(UserWarning):
-    """The requested solver is not usable here (e.g. MOSEK without licence)."""
+    """The requested solver is not usable here (e.g. MOSEK without licence).
+
+    The solve goes on with another solver (Clarabel), which ``solver_``
+    reports.
+
+    Examples
+    --------
+    >>> from skexplain.exceptions import SolverFallbackWarning
+    >>> issubclass(SolverFallbackWarning, UserWarning)
+    True
+    """
 
 
 class FiniteDifferenceWarning(UserWarning):
@@ -59,4 +115,10 @@ class FiniteDifferenceWarning(UserWarning):
 
     Raised when an estimator that skexplain differentiates exactly turns out
     to be a variant its exact formula does not reproduce.
+
+    Examples
+    --------
+    >>> from skexplain.exceptions import FiniteDifferenceWarning
+    >>> issubclass(FiniteDifferenceWarning, UserWarning)
+    True
     """

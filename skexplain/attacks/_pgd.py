@@ -48,9 +48,12 @@ def pgd_attack(model, X, y, eps, *, norm="inf", step=None, n_iter=40, target=Non
     eps : float
         Radius of the perturbation ball (``eps >= 0``; 0 returns ``X``).
     norm : {"inf", "l2"}, default="inf"
+        The attack's norm: ``l_inf`` steps along the gradient's sign, ``l2``
+        along its direction.
     step : float, optional
         Step size; default ``2.5 * eps / n_iter`` (Madry et al.).
     n_iter : int, default=40
+        Number of gradient steps.
     target : class label, array-like of shape (n_samples,) or None, default=None
         Class to push each point towards (targeted attack).
     random_start : bool, default=True
@@ -60,8 +63,11 @@ def pgd_attack(model, X, y, eps, *, norm="inf", step=None, n_iter=40, target=Non
         Valid input range, e.g. ``(0, 1)`` for images.
     random_state : int, RandomState instance or None, default=None
         Seeds the random start (keyed by each row, as the explainers).
-    output, batch_size
-        As for the explainers.
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which output of a scikit-learn model to attack, as for the
+        explainers (:func:`~skexplain.models.sklearn_model`).
+    batch_size : int or None, default=10000
+        Rows per model call, as for the explainers.
 
     Returns
     -------

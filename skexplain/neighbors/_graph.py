@@ -21,6 +21,20 @@ class NeighborGraph:
 
     Edges are sorted by ``src`` (CSR order) and both directions of every pair
     are present. Memory is O(n_edges); no dense N x N matrix is ever formed.
+    Built by :func:`radius_neighbor_graph` and :func:`knn_neighbor_graph`.
+
+    Parameters
+    ----------
+    src, dst : ndarray of int64, shape (n_edges,)
+        Query point and neighbour of each edge.
+    dist : ndarray of float64, shape (n_edges,)
+        Their distances.
+    indptr : ndarray of int64, shape (n_queries + 1,)
+        CSR pointers of the edges of each query point.
+    n_queries, n_targets : int
+        Sizes of the two index spaces.
+    radius : float
+        The radius (the largest distance of a kNN graph).
 
     Attributes
     ----------
@@ -36,6 +50,14 @@ class NeighborGraph:
         Number of candidate neighbours (index space of ``dst``).
     radius : float
         The radius ``u``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.neighbors import radius_neighbor_graph
+    >>> g = radius_neighbor_graph(np.array([[0.0], [1.0], [1.5]]), u=1.0)
+    >>> g.n_edges, g.degree.tolist(), g.dist.tolist()
+    (4, [1, 2, 1], [1.0, 1.0, 0.5, 0.5])
     """
 
     src: np.ndarray
@@ -48,6 +70,7 @@ class NeighborGraph:
 
     @property
     def n_edges(self):
+        """Number of directed edges."""
         return int(self.src.shape[0])
 
     @property
@@ -66,6 +89,7 @@ class NeighborGraph:
         Returns
         -------
         n_components : int
+            Number of connected components.
         labels : ndarray of int of shape (n_queries,)
             Component of each point, numbered in the order of each
             component's smallest point index.
@@ -84,8 +108,16 @@ class NeighborGraph:
     def subgraph(self, nodes):
         """The graph restricted to ``nodes`` (sorted indices), renumbered.
 
-        ``nodes`` must be closed under the edges (a union of components):
-        an edge leaving it is an error.
+        Parameters
+        ----------
+        nodes : array-like of int
+            Sorted, unique point indices, closed under the edges (a union of
+            components): an edge leaving them is an error.
+
+        Returns
+        -------
+        graph : NeighborGraph
+            Point ``nodes[i]`` is point ``i`` of the subgraph.
         """
         nodes = np.asarray(nodes, dtype=np.int64)
         remap = np.full(self.n_queries, -1, dtype=np.int64)
@@ -107,10 +139,16 @@ class NeighborGraph:
     def undirected(self):
         """Each unordered pair once, as ``(lo, hi, edge_a, edge_b)``.
 
-        ``edge_a`` is the index of the directed edge ``lo -> hi`` and
-        ``edge_b`` that of ``hi -> lo``, ``-1`` where that direction is not
-        in the graph. Pairs are sorted by ``(lo, hi)``. Only meaningful for a
-        graph of a point set with itself (``n_queries == n_targets``).
+        Only meaningful for a graph of a point set with itself
+        (``n_queries == n_targets``).
+
+        Returns
+        -------
+        lo, hi : ndarray of int64, shape (n_pairs,)
+            The pairs, ``lo < hi``, sorted by ``(lo, hi)``.
+        edge_a, edge_b : ndarray of int64, shape (n_pairs,)
+            Index of the directed edge ``lo -> hi`` and of ``hi -> lo``,
+            ``-1`` where that direction is not in the graph.
         """
         return unordered_pairs(self.src, self.dst, self.n_targets)
 
@@ -144,7 +182,7 @@ def _check_radius(u):
 
 
 def radius_neighbor_graph(X, u, *, X_query=None, nn=None):
-    """Neighbours within Euclidean radius ``u``, as a sparse edge list.
+    """Build the graph of the neighbours within Euclidean radius ``u`` (sparse).
 
     Parameters
     ----------
@@ -163,6 +201,7 @@ def radius_neighbor_graph(X, u, *, X_query=None, nn=None):
     Returns
     -------
     graph : NeighborGraph
+        Edges from the query points (or ``X``) to their neighbours in ``X``.
 
     Examples
     --------
@@ -218,8 +257,12 @@ def knn_neighbor_graph(X, n_neighbors, *, X_query=None, nn=None, n_jobs=None):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+        Candidate neighbours.
     n_neighbors : int
+        ``k``, between 1 and the number of candidates (minus one without
+        ``X_query``).
     X_query : ndarray of shape (n_queries, n_features), optional
+        Points whose ``k`` nearest points of ``X`` are wanted.
     nn : NearestNeighbors, optional
         A tree already fitted on ``X``.
     n_jobs : int, optional

@@ -30,9 +30,25 @@ def _check_dims(X, name, min_samples, required_by):
 
 
 def check_points(X, *, name="X", min_samples=1):
-    """``check_array(X, dtype=float64, input_name=name)``, plus messages that
+    """Check points as scikit-learn does, with messages that name the argument.
+
+    ``check_array(X, dtype=float64, input_name=name)``, plus messages that
     name ``name`` for more than two dimensions and too few rows (where
     scikit-learn's do not).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The points.
+    name : str, default="X"
+        The argument's name in error messages.
+    min_samples : int, default=1
+        Fewest rows accepted.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        Finite, float64.
 
     Examples
     --------
@@ -50,13 +66,35 @@ def check_points(X, *, name="X", min_samples=1):
 
 
 def validate_points(estimator, X, *, reset=True, min_samples=1):
-    """``validate_data(estimator, X, dtype=float64)`` with messages that name
+    """Validate an estimator's ``X`` as scikit-learn does, naming ``X`` in every message.
+
+    ``validate_data(estimator, X, dtype=float64)`` with messages that name
     ``X`` where scikit-learn's do not (more than two dimensions, too few
-    rows); every other check and message is scikit-learn's.
+    rows); every other check and message is scikit-learn's (including
+    ``n_features_in_`` and feature names).
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator whose ``fit`` or ``transform`` receives ``X``.
+    X : array-like of shape (n_samples, n_features)
+        The points.
+    reset : bool, default=True
+        ``True`` in ``fit`` (records ``n_features_in_``), ``False`` after.
+    min_samples : int, default=1
+        Fewest rows accepted.
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features), float64
+    X : ndarray of shape (n_samples, n_features)
+        Finite, float64.
+
+    Examples
+    --------
+    >>> from skexplain import OptimizedExplainer
+    >>> from skexplain.utils import validate_points
+    >>> validate_points(OptimizedExplainer(), [[0, 1], [2, 3]]).dtype
+    dtype('float64')
     """
     _check_dims(X, "X", min_samples, f" by {type(estimator).__name__}")
     return validate_data(estimator, X, dtype=np.float64, reset=reset,
@@ -79,7 +117,18 @@ def check_explanations(E, X=None, *, name="explanations", ref_name="X"):
 
     Returns
     -------
-    E : ndarray of shape (n_samples, n_features), float64
+    E : ndarray of shape (n_samples, n_features)
+        The checked array, float64.
+
+    Examples
+    --------
+    >>> from skexplain.utils import check_explanations
+    >>> check_explanations([[1, 2]], name="gradients")
+    array([[1., 2.]])
+    >>> check_explanations([[1, 2]], [[0.0, 0.0], [1.0, 1.0]], name="gradients")
+    Traceback (most recent call last):
+    ...
+    ValueError: gradients must have the same shape as X, (2, 2); got (1, 2).
     """
     if E is None:
         raise ValueError(f"{name} is required; got None.")
@@ -97,9 +146,9 @@ def check_explanations(E, X=None, *, name="explanations", ref_name="X"):
             f"{name} must be a 2-D (n_samples, n_features) array; got an array "
             f"with shape {E.shape}."
         )
-    if X is not None and E.shape != X.shape:
+    if X is not None and E.shape != np.shape(X):
         raise ValueError(
-            f"{name} must have the same shape as {ref_name}, {X.shape}; got {E.shape}."
+            f"{name} must have the same shape as {ref_name}, {np.shape(X)}; got {E.shape}."
         )
     if not np.all(np.isfinite(E)):
         bad = int(np.sum(~np.all(np.isfinite(E), axis=1)))
@@ -113,7 +162,30 @@ def check_explanations(E, X=None, *, name="explanations", ref_name="X"):
 def check_gradient_source(source, *, name="grad_fn"):
     """Check that ``source`` is a gradient callable or an array-like.
 
-    Returns ``source`` unchanged; raises ``ValueError`` otherwise.
+    Parameters
+    ----------
+    source : object
+        What the user passed as the gradients.
+    name : str, default="grad_fn"
+        The argument's name in error messages.
+
+    Returns
+    -------
+    source : callable or array-like
+        ``source`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        For ``None`` or anything else.
+
+    Examples
+    --------
+    >>> from skexplain.utils import check_gradient_source
+    >>> check_gradient_source("cos")
+    Traceback (most recent call last):
+    ...
+    ValueError: grad_fn must be a callable X -> (n_samples, n_features) gradients or an array of gradients; got str.
     """
     if source is None:
         raise ValueError(
@@ -156,7 +228,8 @@ def compute_gradients(source, X, *, batch_size=None, name="grad_fn", target=None
 
     Returns
     -------
-    G : ndarray of shape (n_samples, n_features), float64, finite.
+    G : ndarray of shape (n_samples, n_features)
+        The gradients, float64 and finite.
 
     Examples
     --------
