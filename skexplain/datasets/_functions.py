@@ -16,6 +16,15 @@ __all__ = ["TEST_FUNCTIONS", "TestFunction", "get_test_function"]
 class TestFunction:
     """A separable test function ``f(x) = sum_d h(x_d)`` and its gradient.
 
+    Parameters
+    ----------
+    name : str
+        Short identifier.
+    label : str
+        The name in the paper's Table 1.
+    h, dh : callable
+        The one-dimensional function and its derivative (vectorised).
+
     Attributes
     ----------
     name : str
@@ -24,6 +33,14 @@ class TestFunction:
         The name used in the paper's Table 1.
     h, dh : callable
         The one-dimensional function and its derivative (vectorised).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.datasets import TestFunction
+    >>> f = TestFunction("cube", "x^3", lambda x: x ** 3, lambda x: 3 * x ** 2)
+    >>> f([[1.0, 2.0]]), f.gradient([[1.0, 2.0]])
+    (array([9.]), array([[ 3., 12.]]))
     """
 
     __test__ = False  # not a pytest test class
@@ -38,7 +55,18 @@ class TestFunction:
         return self.h(np.asarray(X, dtype=np.float64)).sum(axis=1)
 
     def gradient(self, X):
-        """Exact gradient ``grad f(X)``, shape ``(n, d)``."""
+        """Exact gradient ``grad f(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Points.
+
+        Returns
+        -------
+        gradients : ndarray of shape (n, d)
+            ``h'(x_d)`` coordinate-wise.
+        """
         return self.dh(np.asarray(X, dtype=np.float64))
 
 
@@ -89,6 +117,17 @@ TEST_FUNCTIONS = {
 
 def get_test_function(name):
     """Return the Table 1 function called ``name`` (see ``TEST_FUNCTIONS``).
+
+    Parameters
+    ----------
+    name : str
+        One of ``"x2"``, ``"x3"``, ``"sin_exp_quad"``, ``"sin"``,
+        ``"sin_x3"``.
+
+    Returns
+    -------
+    function : TestFunction
+        Callable, with an exact :meth:`~TestFunction.gradient`.
 
     Examples
     --------

@@ -18,6 +18,15 @@ _PAPER_POINTS_PER_AXIS = {1: 80, 2: 9, 3: 5, 4: 3}
 def make_grid(n_per_axis, n_features, *, low=-5.0, high=5.0):
     """Regular grid with ``n_per_axis`` points per axis on ``[low, high]^D``.
 
+    Parameters
+    ----------
+    n_per_axis : int
+        Points per axis.
+    n_features : int
+        ``D``.
+    low, high : float, default=-5.0, 5.0
+        The grid's range on every axis.
+
     Returns
     -------
     X : ndarray of shape (n_per_axis ** n_features, n_features)
@@ -45,6 +54,16 @@ def make_grid(n_per_axis, n_features, *, low=-5.0, high=5.0):
 def paper_grid(n_features):
     """The paper's grid for ``D = n_features`` in 1..4 (N = 80, 81, 125, 81).
 
+    Parameters
+    ----------
+    n_features : {1, 2, 3, 4}
+        ``D``.
+
+    Returns
+    -------
+    X : ndarray of shape (N, D)
+        The grid on ``[-5, 5]^D`` (Raedler et al., appendix A).
+
     Examples
     --------
     >>> from skexplain.datasets import paper_grid
@@ -63,6 +82,18 @@ def valid_radii(X, radii=PAPER_RADII):
     {2, 3, 5, 10} for D = 2, {3, 5, 10} for D = 3 and {5, 10} for D = 4, as in
     its appendix A.
 
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The points.
+    radii : sequence of float, default=PAPER_RADII
+        Candidate radii.
+
+    Returns
+    -------
+    radii : tuple of float
+        Those of ``radii`` at least the largest nearest-neighbour distance.
+
     Examples
     --------
     >>> from skexplain.datasets import paper_grid, valid_radii
@@ -77,10 +108,26 @@ def valid_radii(X, radii=PAPER_RADII):
 def make_paper_problem(function, n_features):
     """Grid points and exact gradients of one Table 1 function.
 
+    Parameters
+    ----------
+    function : str
+        A name of :data:`TEST_FUNCTIONS`.
+    n_features : {1, 2, 3, 4}
+        ``D``.
+
     Returns
     -------
     X : ndarray of shape (N, D)
+        :func:`paper_grid` points.
     gradients : ndarray of shape (N, D)
+        The function's exact gradients at ``X``.
+
+    Examples
+    --------
+    >>> from skexplain.datasets import make_paper_problem
+    >>> X, G = make_paper_problem("x2", 2)   # f = sum x^2: gradient 2x
+    >>> bool((G == 2 * X).all()), X.shape
+    (True, (81, 2))
     """
     X = paper_grid(n_features)
     return X, get_test_function(function).gradient(X)

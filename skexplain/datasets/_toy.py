@@ -12,10 +12,19 @@ def make_two_gaussians(n_samples=1000, *, random_state=None):
     Each label ``y`` is 0 or 1 uniformly at random and ``x ~ N(mu_y, I_2)``
     with ``mu_0 = (-1, -1)`` and ``mu_1 = (1, 1)``.
 
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of points.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the labels and the noise.
+
     Returns
     -------
     X : ndarray of shape (n_samples, 2)
-    y : ndarray of shape (n_samples,), int
+        The points.
+    y : ndarray of shape (n_samples,)
+        Their integer labels, 0 or 1.
 
     Examples
     --------
@@ -42,6 +51,11 @@ class StaircaseFunction:
     Input see only one feature, while moving ``x2`` by ``delta`` changes
     ``f``. At the paper's point ``x = (delta, -1.5 delta)``, ``f(x) = 0``.
 
+    Parameters
+    ----------
+    delta : float, default=1.0
+        Width of the bands.
+
     Examples
     --------
     >>> f = StaircaseFunction(1.0)
@@ -65,12 +79,43 @@ class StaircaseFunction:
         n_even, n_odd = k / 2, (k + 1) / 2
         return np.where(even, X[:, 0] - n_even * self.delta, X[:, 1] + n_odd * self.delta)
 
-    predict = __call__
+    def predict(self, X):
+        """The function's values.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 2)
+            Points.
+
+        Returns
+        -------
+        values : ndarray of shape (n,)
+            ``f(X)``.
+        """
+        return self(X)
 
     def gradient(self, X):
+        """The exact gradient: ``(1, 0)`` or ``(0, 1)`` by band.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 2)
+            Points.
+
+        Returns
+        -------
+        gradients : ndarray of shape (n, 2)
+            One-hot rows.
+        """
         X, _, even = self._band(X)
         return np.column_stack([even, ~even]).astype(np.float64)
 
     def point(self):
-        """The paper's point ``(delta, -1.5 delta)``."""
+        """The paper's point ``(delta, -1.5 delta)``.
+
+        Returns
+        -------
+        x : ndarray of shape (1, 2)
+            The point, as one row.
+        """
         return np.array([[self.delta, -1.5 * self.delta]])

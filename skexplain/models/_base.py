@@ -58,6 +58,24 @@ class ModelAdapter:
     classes_ : ndarray or None
         Class labels when the outputs are per class (used to map a ``target``
         label to a column).
+
+    See Also
+    --------
+    as_model : Build the adapter for whatever model the user passed.
+
+    Examples
+    --------
+    An adapter evaluates in row blocks and checks what the model returns:
+
+    >>> import numpy as np
+    >>> from skexplain.models import FunctionModel
+    >>> model = FunctionModel(predict=lambda X: (X ** 2).sum(axis=1))
+    >>> X = np.array([[1.0, 2.0], [3.0, 0.0]])
+    >>> model.outputs(X, batch_size=1).ravel().tolist()
+    [5.0, 9.0]
+    >>> model.gradient(X, 0).round(6)
+    array([[2., 4.],
+           [6., 0.]])
     """
 
     exact_gradient = False
@@ -122,14 +140,42 @@ class ModelAdapter:
         return out
 
     def outputs(self, X, *, batch_size=None):
-        """All outputs at ``X``: shape ``(n, n_outputs)``, evaluated in blocks."""
+        """All outputs at ``X``, evaluated in row blocks.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Inputs.
+        batch_size : int or None, default=None
+            Rows per model call (``None``: all at once).
+
+        Returns
+        -------
+        outputs : ndarray of shape (n, n_outputs)
+            Finite, float64.
+        """
         batch_size = _check_batch_size(batch_size)
         X = np.asarray(X, dtype=np.float64)
         parts = [self._checked_outputs(X[a:b]) for a, b in _blocks(X.shape[0], batch_size)]
         return np.concatenate(parts, axis=0)
 
     def predict(self, X, columns, *, batch_size=None):
-        """Output ``columns[i]`` at row ``i`` of ``X``: shape ``(n,)``."""
+        """Output ``columns[i]`` at row ``i`` of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Inputs.
+        columns : int or array-like of int of shape (n,)
+            Output column of each row (a scalar: the same for all).
+        batch_size : int or None, default=None
+            Rows per model call (``None``: all at once).
+
+        Returns
+        -------
+        values : ndarray of shape (n,)
+            Finite, float64.
+        """
         X = np.asarray(X, dtype=np.float64)
         columns = self._broadcast_columns(columns, X.shape[0])
         batch_size = _check_batch_size(batch_size)
@@ -141,10 +187,24 @@ class ModelAdapter:
         return np.concatenate(parts)
 
     def gradient(self, X, columns, *, batch_size=None):
-        """Input gradient of output ``columns[i]`` at row ``i``: ``(n, d)``.
+        """Input gradient of output ``columns[i]`` at row ``i``.
 
         With finite differences each block of ``batch_size`` points costs
         ``2 d`` model evaluations per point.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Inputs.
+        columns : int or array-like of int of shape (n,)
+            Output column of each row (a scalar: the same for all).
+        batch_size : int or None, default=None
+            Rows per model call (``None``: all at once).
+
+        Returns
+        -------
+        gradients : ndarray of shape (n, d)
+            Finite, float64.
         """
         X = np.asarray(X, dtype=np.float64)
         columns = self._broadcast_columns(columns, X.shape[0])
@@ -156,8 +216,27 @@ class ModelAdapter:
         return np.concatenate(parts, axis=0)
 
     def value_and_gradient(self, X, columns, *, batch_size=None):
-        """``(predict(X, columns), gradient(X, columns))``, sharing the forward
-        pass where the adapter can (exact scikit-learn adapters)."""
+        """Compute values and gradients together, sharing the forward pass where possible.
+
+        ``(predict(X, columns), gradient(X, columns))``; the exact
+        scikit-learn adapters compute both in one pass.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Inputs.
+        columns : int or array-like of int of shape (n,)
+            Output column of each row.
+        batch_size : int or None, default=None
+            Rows per model call (``None``: all at once).
+
+        Returns
+        -------
+        values : ndarray of shape (n,)
+            As :meth:`predict`.
+        gradients : ndarray of shape (n, d)
+            As :meth:`gradient`.
+        """
         X = np.asarray(X, dtype=np.float64)
         columns = self._broadcast_columns(columns, X.shape[0])
         batch_size = _check_batch_size(batch_size)
@@ -224,11 +303,24 @@ class ModelAdapter:
     def resolve_target(self, target, X, *, batch_size=None):
         """Map the ``target`` parameter of an explainer to one column per row.
 
-        ``None``: the only output, or the positive class (the last column) of
-        a binary classifier; a model with more outputs needs a target.
-        ``"predicted"``: the arg-max output at each row of ``X`` (fixed for all
-        perturbations of that row). A class label (when the model has
-        ``classes_``) or an integer column index otherwise.
+        Parameters
+        ----------
+        target : None, "predicted", class label or int
+            ``None``: the only output, or the positive class (the last
+            column) of a binary classifier; a model with more outputs needs
+            a target. ``"predicted"``: the arg-max output at each row of
+            ``X`` (fixed for all perturbations of that row). A class label
+            (when the model has ``classes_``) or an integer column index
+            otherwise.
+        X : ndarray of shape (n, d)
+            The rows to explain.
+        batch_size : int or None, default=None
+            Rows per model call (``None``: all at once).
+
+        Returns
+        -------
+        columns : ndarray of int of shape (n,)
+            The output column of each row.
         """
         n = X.shape[0]
         k = self.n_outputs(X, batch_size=batch_size)
@@ -263,8 +355,24 @@ class ModelAdapter:
         return np.full(n, int(target), dtype=np.intp)
 
     def label_columns(self, y, X, *, name="y", batch_size=None):
-        """One output column per row for the class labels ``y`` (or column
-        indices when the model has no ``classes_``)."""
+        """One output column per row for the class labels ``y``.
+
+        Parameters
+        ----------
+        y : array-like of shape (n,)
+            Class labels, or column indices when the model has no ``classes_``.
+        X : ndarray of shape (n, d)
+            The rows.
+        name : str, default="y"
+            The argument's name in error messages.
+        batch_size : int or None, default=None
+            Rows per model call (``None``: all at once).
+
+        Returns
+        -------
+        columns : ndarray of int of shape (n,)
+            The output column of each row.
+        """
         y = np.asarray(y)
         n = X.shape[0]
         if y.shape != (n,):
@@ -285,7 +393,20 @@ class ModelAdapter:
         return y.astype(np.intp)
 
     def n_outputs(self, X, *, batch_size=None):
-        """Number of output columns (evaluates the model on one row)."""
+        """Number of output columns (evaluates the model on one row, once).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Inputs (the first row is used).
+        batch_size : int or None, default=None
+            Rows per model call (``None``: all at once).
+
+        Returns
+        -------
+        n_outputs : int
+            Columns of :meth:`outputs`.
+        """
         if getattr(self, "_n_outputs", None) is None:
             X = np.asarray(X, dtype=np.float64)
             if X.shape[0] == 0:

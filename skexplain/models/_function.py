@@ -23,6 +23,7 @@ class FunctionModel(ModelAdapter):
         Without it, gradients are central finite differences of ``predict``
         (step ``h_i = fd_step * max(1, |x_i|)``).
     fd_step : float, default=FD_STEP
+        Relative finite-difference step, used only without ``gradient``.
 
     Notes
     -----

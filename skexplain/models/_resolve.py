@@ -33,6 +33,7 @@ def as_model(model, *, callable_as="predict", output="auto", fd_step=FD_STEP):
     Returns
     -------
     adapter : ModelAdapter
+        Batched outputs and gradients with checked shapes and values.
 
     Examples
     --------

@@ -35,10 +35,36 @@ def _as_columns(out):
 class EstimatorModel(ModelAdapter):
     """Any fitted estimator, through one of its prediction methods.
 
-    Gradients are central finite differences of that method. ``output``:
-    ``"predict"``, ``"proba"`` (``predict_proba``, one column per class) or
-    ``"decision"`` (``decision_function``; a binary classifier's single score
-    ``z`` becomes the two columns ``[-z, z]`` so that each class has one).
+    Gradients are central finite differences of that method.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        The model.
+    output : {"predict", "proba", "decision"}
+        ``"predict"``, ``"proba"`` (``predict_proba``, one column per class)
+        or ``"decision"`` (``decision_function``; a binary classifier's
+        single score ``z`` becomes the two columns ``[-z, z]`` so that each
+        class has one).
+    fd_step : float, default=FD_STEP
+        Relative finite-difference step.
+
+    See Also
+    --------
+    sklearn_model : Picks an exact adapter where one exists.
+
+    Examples
+    --------
+    A random forest has no exact gradient:
+
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from skexplain.models import EstimatorModel
+    >>> X = np.arange(8.0).reshape(4, 2)
+    >>> forest = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, X[:, 0])
+    >>> model = EstimatorModel(forest, "predict")
+    >>> model.exact_gradient, model.outputs(X).shape
+    (False, (4, 1))
     """
 
     _own_decision = False  # adapters that compute a decision output themselves
@@ -408,6 +434,7 @@ def sklearn_model(estimator, *, output="auto", fd_step=FD_STEP):
     Parameters
     ----------
     estimator : fitted estimator
+        A fitted scikit-learn estimator or Pipeline.
     output : {"auto", "predict", "proba", "decision"}, default="auto"
         Which output to explain. ``"auto"``: ``predict_proba`` for classifiers
         that have it, else ``decision_function``; ``predict`` for regressors.
@@ -415,6 +442,23 @@ def sklearn_model(estimator, *, output="auto", fd_step=FD_STEP):
         logistic/softmax activation (the logits).
     fd_step : float
         Finite-difference step for estimators without exact gradients.
+
+    Returns
+    -------
+    adapter : ModelAdapter
+        An exact adapter for MLPs, linear and logistic models, RBF kernel
+        ridge / SVR / Gaussian processes; :class:`EstimatorModel` (finite
+        differences) otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skexplain.models import sklearn_model
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+    >>> model = sklearn_model(LogisticRegression().fit(X, [0, 0, 1, 1]))
+    >>> model.exact_gradient, model.outputs(X).shape
+    (True, (4, 2))
     """
     from sklearn.utils.validation import check_is_fitted
 

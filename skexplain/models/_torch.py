@@ -22,8 +22,29 @@ class TorchModel(ModelAdapter):
     Gradients come from autograd (exact). Inputs are converted to the
     module's parameter dtype (float32 by default) and outputs back to float64
     numpy arrays; the module is switched to ``eval()`` mode by the caller's
-    choice, not here. ``apply_softmax=True`` explains softmax probabilities
-    of a module that returns logits.
+    choice, not here.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The model (extra ``torch``).
+    apply_softmax : bool, default=False
+        Explain the softmax probabilities of a module that returns logits.
+    device : str, default="cpu"
+        Where the module runs.
+    fd_step : float, default=FD_STEP
+        Unused (the gradients are exact); kept for the common signature.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> torch = __import__("pytest").importorskip("torch")
+    >>> from skexplain.models import TorchModel
+    >>> net = torch.nn.Linear(2, 1, bias=False)
+    >>> with torch.no_grad():
+    ...     _ = net.weight.copy_(torch.tensor([[2.0, -1.0]]))
+    >>> TorchModel(net).gradient(np.ones((1, 2)), 0)
+    array([[ 2., -1.]])
     """
 
     exact_gradient = True
