@@ -37,6 +37,10 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
+# the class pages list the methods a class defines, not those it inherits
+# (scikit-learn's BaseEstimator, str for Status)
+templates_path = ["_templates"]
+
 html_theme = "alabaster"
 html_static_path = []
 

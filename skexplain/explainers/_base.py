@@ -67,6 +67,23 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     n_jobs : int or None
         Joblib workers for ``transform`` (contiguous blocks of rows). Results
         do not depend on it.
+
+    Examples
+    --------
+    A new explainer implements ``_explain`` and gets fitting, validation,
+    batching and parallel ``transform`` from the base class:
+
+    >>> import numpy as np
+    >>> from skexplain.explainers import BaseExplainer
+    >>> class Doubled(BaseExplainer):
+    ...     def __init__(self, model=None, *, target=None, output="auto",
+    ...                  batch_size=10000, n_jobs=None):
+    ...         self.model, self.target, self.output = model, target, output
+    ...         self.batch_size, self.n_jobs = batch_size, n_jobs
+    ...     def _explain(self, X, columns):
+    ...         return 2 * self._gradient(X, columns)
+    >>> Doubled(lambda X: X).fit_transform(np.array([[1.0, -1.0]]))
+    array([[ 2., -2.]])
     """
 
     _callable_as = "gradient"
@@ -99,7 +116,8 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        self : BaseExplainer
+            The fitted explainer.
         """
         X = validate_points(self, X)
         if model is None or (self.model is not None and _is_array_like(model)):
@@ -125,15 +143,17 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Attributions of the rows of ``X``.
+        """Explain the rows of ``X``: one attribution per row and feature.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Points to explain.
 
         Returns
         -------
         attributions : ndarray of shape (n_samples, n_features)
+            One attribution per row and feature, finite.
         """
         X, columns = self._check_transform_input(X)
         if X.shape[0] == 0:
@@ -170,10 +190,22 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return X, columns
 
     def fit_transform(self, X, model=None, **fit_params):
-        """``fit(X, model).transform(X)``.
+        """Fit, then explain the same points: ``fit(X, model).transform(X)``.
 
-        A ``y=`` keyword (as model-selection tools pass) is read like the
-        second argument of :meth:`fit`.
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points to explain (and to fit on).
+        model : estimator, callable, FunctionModel or None, default=None
+            As in :meth:`fit`.
+        **fit_params : dict
+            A ``y=`` keyword (as model-selection tools pass) is read like
+            the second argument of :meth:`fit`; anything else is an error.
+
+        Returns
+        -------
+        attributions : ndarray of shape (n_samples, n_features)
+            As :meth:`transform`.
         """
         if "y" in fit_params:
             y = fit_params.pop("y")

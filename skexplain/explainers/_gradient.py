@@ -18,13 +18,19 @@ class Gradient(BaseExplainer):
     model : estimator, callable, FunctionModel or None, default=None
         A bare callable is read as the gradient function ``X -> (n, d)``.
     target : None, "predicted", class label or int, default=None
+        Which output to explain: ``None`` for the only output (or the
+        positive class of a binary classifier), ``"predicted"`` for the
+        arg-max output at each explained row, a class label, or an output
+        column index.
     output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn estimator to explain.
     batch_size : int, default=10000
-        Largest number of input rows handed to the model in one call.
+        Largest number of input rows handed to the model in one call
+        (perturbed copies counted); results do not depend on it.
     n_jobs : int or None, default=None
         Joblib workers for :meth:`transform`, each explaining a contiguous
-        block of rows (the model is sent to the workers, so it must pickle).
-        Results do not depend on it, nor on ``batch_size``.
+        block of rows; results do not depend on it.
+        The model is sent to the workers, so it must pickle.
 
     Attributes
     ----------
@@ -58,7 +64,18 @@ class Gradient(BaseExplainer):
 class GradientXInput(Gradient):
     """Gradient times input, ``phi(x) = x * grad f(x)`` (element-wise).
 
-    Parameters are those of :class:`Gradient`.
+    Parameters
+    ----------
+    model : estimator, callable, FunctionModel or None, default=None
+        A bare callable is read as the gradient function ``X -> (n, d)``.
+    target : None, "predicted", class label or int, default=None
+        Which output to explain (as in :class:`Gradient`).
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn estimator to explain.
+    batch_size : int, default=10000
+        Largest number of input rows handed to the model in one call.
+    n_jobs : int or None, default=None
+        Joblib workers for :meth:`transform`; results do not depend on it.
 
     Examples
     --------
@@ -77,13 +94,28 @@ _RULES = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"
 
 
 def integration_rule(method, n_steps):
-    """Nodes ``alpha`` in [0, 1] and weights of an ``n_steps``-point rule.
+    """Return the nodes ``alpha`` in [0, 1] and weights of an ``n_steps``-point rule.
 
     ``riemann_left/right/middle``: ``n_steps`` equal cells, weight ``1/n``;
     error O(1/n) (middle: O(1/n^2)). ``riemann_trapezoid``: ``n_steps`` nodes
     ``linspace(0, 1, n)`` with half weights at the ends; O(1/n^2), exact for
     integrands linear in alpha (a quadratic model). ``gauss_legendre``:
     exact for polynomials of degree ``2 n - 1``.
+
+    Parameters
+    ----------
+    method : {"riemann_left", "riemann_right", "riemann_middle", \
+            "riemann_trapezoid", "gauss_legendre"}
+        The rule.
+    n_steps : int
+        Number of nodes.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_steps,)
+        Nodes in [0, 1].
+    weights : ndarray of shape (n_steps,)
+        Weights, summing to 1.
 
     Examples
     --------
@@ -128,8 +160,19 @@ class IntegratedGradients(BaseExplainer):
     method : {"riemann_left", "riemann_right", "riemann_middle", \
             "riemann_trapezoid", "gauss_legendre"}, default="riemann_trapezoid"
         Quadrature rule, see :func:`integration_rule`.
-    target, output, batch_size, n_jobs
-        See :class:`Gradient`.
+    target : None, "predicted", class label or int, default=None
+        Which output to explain: ``None`` for the only output (or the
+        positive class of a binary classifier), ``"predicted"`` for the
+        arg-max output at each explained row, a class label, or an output
+        column index.
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn estimator to explain.
+    batch_size : int, default=10000
+        Largest number of input rows handed to the model in one call
+        (perturbed copies counted); results do not depend on it.
+    n_jobs : int or None, default=None
+        Joblib workers for :meth:`transform`, each explaining a contiguous
+        block of rows; results do not depend on it.
 
     Attributes
     ----------

@@ -77,6 +77,7 @@ class RelEx(BaseExplainer):
         Largest number of model rows per call; each iteration evaluates
         ``2 * n_noise`` rows per point.
     n_jobs : int or None, default=None
+        Joblib workers for :meth:`transform`; results do not depend on it.
 
     Attributes
     ----------
@@ -146,11 +147,12 @@ class RelEx(BaseExplainer):
 
     # ------------------------------------------------------------ public
     def optimize(self, X):
-        """Masks and the per-point objective at every iteration.
+        """Learn the masks and return them with the objective at every iteration.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Points to explain.
 
         Returns
         -------

@@ -15,6 +15,18 @@ __all__ = ["KernelSHAP", "shapley_kernel_weight"]
 def shapley_kernel_weight(d, size):
     """Shapley kernel ``(d - 1) / (C(d, s) s (d - s))`` of a coalition of size ``s``.
 
+    Parameters
+    ----------
+    d : int
+        Number of features.
+    size : int or array-like of int
+        Coalition sizes ``s``, strictly between 0 and ``d``.
+
+    Returns
+    -------
+    weight : float or ndarray
+        The kernel weight of each size.
+
     Examples
     --------
     >>> float(shapley_kernel_weight(3, 1))
@@ -82,8 +94,19 @@ class KernelSHAP(BaseExplainer):
         Cap on the background drawn from the training data.
     random_state : int, RandomState instance or None, default=None
         Seeds coalition sampling and the background subsample.
-    target, output, batch_size, n_jobs
-        See :class:`~skexplain.explainers.Gradient`.
+    target : None, "predicted", class label or int, default=None
+        Which output to explain: ``None`` for the only output (or the
+        positive class of a binary classifier), ``"predicted"`` for the
+        arg-max output at each explained row, a class label, or an output
+        column index.
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn estimator to explain.
+    batch_size : int, default=10000
+        Largest number of input rows handed to the model in one call
+        (perturbed copies counted); results do not depend on it.
+    n_jobs : int or None, default=None
+        Joblib workers for :meth:`transform`, each explaining a contiguous
+        block of rows; results do not depend on it.
 
     Attributes
     ----------

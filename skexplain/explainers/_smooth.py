@@ -24,6 +24,22 @@ def gaussian_factor(sigma, covariance, n_features):
     positive semi-definite matrix or a vector of ``d`` variances. Giving
     both is an error; giving neither means ``sigma = 1``.
 
+    Parameters
+    ----------
+    sigma : float, array-like of shape (n_features,) or None
+        Standard deviation(s).
+    covariance : array-like of shape (n_features, n_features) or (n_features,), or None
+        Covariance matrix, or its diagonal.
+    n_features : int
+        ``d``.
+
+    Returns
+    -------
+    L : ndarray of shape (n_features, n_features)
+        A factor with ``L L^T = Sigma`` (noise is ``z @ L.T``).
+    Sigma : ndarray of shape (n_features, n_features)
+        The covariance.
+
     Examples
     --------
     >>> L, S = gaussian_factor(0.5, None, 2)
@@ -99,8 +115,19 @@ _COMMON_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds the perturbations (the seed is drawn at ``fit``; ``transform``
         is then deterministic).
-    target, output, batch_size, n_jobs
-        See :class:`~skexplain.explainers.Gradient`.
+    target : None, "predicted", class label or int, default=None
+        Which output to explain: ``None`` for the only output (or the
+        positive class of a binary classifier), ``"predicted"`` for the
+        arg-max output at each explained row, a class label, or an output
+        column index.
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn estimator to explain.
+    batch_size : int, default=10000
+        Largest number of input rows handed to the model in one call
+        (perturbed copies counted); results do not depend on it.
+    n_jobs : int or None, default=None
+        Joblib workers for :meth:`transform`, each explaining a contiguous
+        block of rows; results do not depend on it.
 """
 
 

@@ -24,15 +24,20 @@ def weighted_linear_fit(Z, y, weights=None, alpha=0.0, *, penalty="mean"):
     Parameters
     ----------
     Z : ndarray of shape (n_points, n_samples, n_features)
+        The perturbations (regressors) of each point.
     y : ndarray of shape (n_points, n_samples)
+        The model's outputs at them.
     weights : ndarray of shape (n_points, n_samples) or None
         ``None``: equal weights.
-    alpha : float
-    penalty : {"mean", "sum"}
+    alpha : float, default=0.0
+        Ridge penalty on ``w`` (not on the intercept).
+    penalty : {"mean", "sum"}, default="mean"
+        The scale of ``alpha`` (see above).
 
     Returns
     -------
     coef : ndarray of shape (n_points, n_features)
+        The slopes ``w`` of each point's fit.
 
     Examples
     --------
@@ -186,8 +191,25 @@ class LIME(BaseExplainer):
         ``s``; ``None`` uses the training standard deviation (1 where it is 0).
     n_samples : int, default=1000
         Perturbations (model evaluations) per point.
-    shared_noise, random_state, target, output, batch_size, n_jobs
-        As in :class:`CLIME`.
+    shared_noise : bool, default=False
+        Whether all points share the same perturbations (common random
+        numbers) instead of each getting its own (see :class:`CLIME`).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the perturbations (drawn at ``fit``; ``transform`` is then
+        deterministic).
+    target : None, "predicted", class label or int, default=None
+        Which output to explain: ``None`` for the only output (or the
+        positive class of a binary classifier), ``"predicted"`` for the
+        arg-max output at each explained row, a class label, or an output
+        column index.
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn estimator to explain.
+    batch_size : int, default=10000
+        Largest number of input rows handed to the model in one call
+        (perturbed copies counted); results do not depend on it.
+    n_jobs : int or None, default=None
+        Joblib workers for :meth:`transform`, each explaining a contiguous
+        block of rows; results do not depend on it.
 
     Attributes
     ----------

@@ -10,9 +10,9 @@ __all__ = ["SolveResult", "SolveStats", "Status", "WarningRecord", "emit_warning
 
 
 class Status(str, Enum):
-    """Outcome of a solve (a ``str``: ``Status.OPTIMAL == "optimal"``).
+    """Outcome of a solve: ``"optimal"`` or ``"optimal_inaccurate"``.
 
-    ``OPTIMAL`` means the solver met its documented tolerance (see each
+    A ``str``, so ``Status.OPTIMAL == "optimal"``. ``OPTIMAL`` means the solver met its documented tolerance (see each
     solver class); ``INACCURATE`` that it stopped short of it (the
     explanations still satisfy the faithfulness budget exactly). Failures
     raise :class:`~skexplain.exceptions.SolverError` instead.
