@@ -13,9 +13,10 @@ __all__ = ["AgreementResult", "agreement_rate"]
 class AgreementResult:
     """Outcome of :func:`agreement_rate`.
 
-    ``float(result)`` is the plain (paper-style) rate.
+    ``float(result)`` is the plain (paper-style) rate. Each parameter is an
+    attribute of the same name.
 
-    Attributes
+    Parameters
     ----------
     rate : float
         Fraction of points whose top-k sets (ties broken by the lower feature
@@ -35,6 +36,16 @@ class AgreementResult:
         Per-point plain agreement.
     tied : ndarray of bool, shape (n_points,)
         Per-point tie indicator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.metrics import agreement_rate
+    >>> a = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+    >>> b = np.array([[3.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> res = agreement_rate([a, b])
+    >>> res.rate, res.n_tied, res.rate_untied, res.rate_tolerant
+    (0.6666666666666666, 1, 0.5, 0.6666666666666666)
     """
 
     rate: float
@@ -73,7 +84,8 @@ def agreement_rate(explanations, *, top_k=1, rtol=1e-4, atol=1e-10):
 
     Returns
     -------
-    AgreementResult
+    result : AgreementResult
+        The plain, untied and tie-tolerant rates and the per-point flags.
 
     Examples
     --------

@@ -105,18 +105,22 @@ def local_lipschitz_estimate(explainer, X, *, n_samples=50, sigma=0.1, distribut
         per point, Monte-Carlo noise enters the estimate (use
         ``shared_noise=True`` to measure the smoothed explanation itself).
     X : array-like of shape (n_samples, n_features)
+        Points around which to measure.
     n_samples : int, default=50
         Neighbours per point (the paper uses 50).
     sigma : float, default=0.1
         Neighbourhood scale (the paper uses 0.03 on images).
     distribution : {"gaussian", "uniform_ball"}, default="gaussian"
-    random_state : int, RandomState instance or None
+        How the neighbours are drawn.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the neighbours.
     per_point : bool, default=False
         Return the ``(n,)`` per-point estimates instead of their mean.
 
     Returns
     -------
     float or ndarray of shape (n_samples,)
+        The mean estimate, or each point's.
 
     Examples
     --------
@@ -143,16 +147,24 @@ def neighborhood_robustness(explainer, X, *, n_neighbors=10, variance=0.01, ord=
     Parameters
     ----------
     explainer : fitted explainer or callable
+        Anything with ``transform(X) -> (n, d)``, or a callable doing that.
     X : array-like of shape (n_samples, n_features)
+        Points around which to measure.
     n_neighbors : int, default=10
+        Neighbours drawn per point.
     variance : float, default=0.01
+        Their variance around the point.
     ord : {1, 2, inf}, default=1
-    random_state : int, RandomState instance or None
+        The norm of the explanation difference.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the neighbours.
     per_point : bool, default=False
+        Return each point's value instead of their mean.
 
     Returns
     -------
     float or ndarray of shape (n_samples,)
+        The mean, or each point's largest distance.
 
     Examples
     --------
@@ -183,7 +195,7 @@ def _reference(reference, X):
 
 def marginal_contributions(model, X, *, reference=0.0, target=None, output="auto",
                            batch_size=None):
-    """Tan & Tian's ``p_i(x) = (f(x) - f(x_{-i})) / (x_i - r_i)``.
+    """Marginal contributions ``p_i(x) = (f(x) - f(x_{-i})) / (x_i - r_i)`` (Tan & Tian).
 
     ``x_{-i}`` is ``x`` with feature ``i`` set to the reference ``r_i``.
     Where ``x_i = r_i`` (to within ``sqrt(eps) * max(1, |x_i|)``) the
@@ -195,14 +207,20 @@ def marginal_contributions(model, X, *, reference=0.0, target=None, output="auto
     model : estimator, callable or FunctionModel
         A bare callable is read as the prediction function.
     X : array-like of shape (n_samples, n_features)
+        Points.
     reference : float or array-like of shape (n_features,) or (n_samples, n_features)
-        The paper uses 0.
-    target, output : see :class:`~skexplain.explainers.Gradient`
-    batch_size : int or None
+        The value a removed feature takes (the paper uses 0).
+    target : None, "predicted", class label or int, default=None
+        Which output to explain (as for :class:`~skexplain.explainers.Gradient`).
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn estimator to explain.
+    batch_size : int or None, default=None
+        Largest number of rows per model call.
 
     Returns
     -------
     p : ndarray of shape (n_samples, n_features)
+        The marginal contribution of each feature at each point.
 
     Examples
     --------
@@ -235,24 +253,35 @@ def marginal_faithfulness(model, X, attributions, *, reference=0.0, similarity="
                           target=None, output="auto", batch_size=None, per_point=False):
     """Tan & Tian's faithfulness ``F = 1 / ||phi(x) - p(x)||_2`` (their eq. 5).
 
+    ``p(x)`` are the marginal contributions (:func:`marginal_contributions`).
+
     Parameters
     ----------
     model : estimator, callable or FunctionModel
+        A bare callable is read as the prediction function.
     X : array-like of shape (n_samples, n_features)
+        Points.
     attributions : array-like of shape (n_samples, n_features)
         The explanations ``phi(x)`` of the rows of ``X``.
-    reference : see :func:`marginal_contributions`
+    reference : float or array-like, default=0.0
+        As in :func:`marginal_contributions`.
     similarity : {"inverse", "distance"}, default="inverse"
         ``"inverse"``: ``1 / ||phi - p||`` (higher is more faithful; ``inf``
         where they are equal); ``"distance"``: the plain ``||phi - p||``
         (lower is more faithful).
-    target, output, batch_size : see :func:`marginal_contributions`
+    target : None, "predicted", class label or int, default=None
+        Which output to explain.
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn estimator to explain.
+    batch_size : int or None, default=None
+        Largest number of rows per model call.
     per_point : bool, default=False
         Return per-point values instead of their mean.
 
     Returns
     -------
     float or ndarray of shape (n_samples,)
+        The mean, or each point's value.
 
     Examples
     --------

@@ -35,21 +35,24 @@ def _points(X, name="X"):
 
 
 def normalize_saliency(attributions, *, method="abs_percentile", percentile=99.0):
-    """Attributions to masks in ``[0, 1]``, row by row.
+    """Turn attributions into masks in ``[0, 1]``, row by row.
 
     Parameters
     ----------
     attributions : array-like of shape (n_samples, n_features)
+        Attributions (any sign and scale).
     method : {"abs_percentile", "minmax"}, default="abs_percentile"
         ``"abs_percentile"``: ``|a|`` divided by its ``percentile``-th
         percentile and clipped at 1 (the strategy the paper applies to
         SmoothGrad, IntGrad, ...). ``"minmax"``: ``(a - min) / (max - min)``
         (their GradCAM strategy). A constant row gives zeros.
     percentile : float, default=99.0
+        The percentile of ``|a|`` that maps to 1 (``"abs_percentile"``).
 
     Returns
     -------
     masks : ndarray of shape (n_samples, n_features)
+        Values in ``[0, 1]``.
 
     Examples
     --------
@@ -89,18 +92,33 @@ def class_retrieval_rate(model, X, masks, labels, *, output="auto", batch_size=1
     Parameters
     ----------
     model : classifier, callable or FunctionModel
+        The classifier (its per-class outputs).
     X : array-like of shape (n_samples, n_features)
+        Points (e.g. adversarial ones).
     masks : array-like of shape (n_samples, n_features)
+        Masks in ``[0, 1]`` applied as ``masks * X``.
     labels : array-like of shape (n_samples,)
         Classes to retrieve (labels of the model's ``classes_``).
-    output, batch_size
-        As for the explainers.
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn model gives the class probabilities.
+    batch_size : int, default=10000
+        Largest number of rows per model call.
     per_point : bool, default=False
         Return the per-point booleans.
 
     Returns
     -------
     float or ndarray of bool
+        The fraction of points retrieved, or whether each one is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.metrics import class_retrieval_rate
+    >>> f = lambda X: np.c_[X[:, 0], X[:, 1]]          # class = larger coordinate
+    >>> X = np.array([[1.0, 2.0], [2.0, 1.0]])
+    >>> class_retrieval_rate(f, X, [[1.0, 0.0], [1.0, 0.0]], [0, 0], per_point=True)
+    array([ True,  True])
     """
     X = _points(X)
     M = check_explanations(masks, X, name="masks")
@@ -146,6 +164,7 @@ _FLIP_DOC = """
         Its class probabilities are the curve (``output="auto"`` gives
         ``predict_proba`` for a classifier).
     X : array-like of shape (n_samples, n_features)
+        Points.
     saliency : array-like of shape (n_samples, n_features)
         Feature importances (masks or attributions; larger = more important).
     labels : "predicted" or array-like of shape (n_samples,), default="predicted"
@@ -157,9 +176,12 @@ _FLIP_DOC = """
         Points of the curve after the first: ``None`` removes one feature at
         a time (``d`` steps); fewer remove ``round(k d / n_steps)`` features
         at step ``k``.
-    output, batch_size
-        As for the explainers.
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn model gives the class probabilities.
+    batch_size : int, default=10000
+        Largest number of rows per model call.
     per_point : bool, default=False
+        Return each point's area instead of their mean.
     return_curves : bool, default=False
         Also return the x-axis (fraction removed, ``(n_steps + 1,)``) and the
         curves ``(n_samples, n_steps + 1)``.
@@ -204,7 +226,15 @@ def preservation_auc(model, X, saliency, *, labels="predicted", baseline=0.0, n_
 preservation_auc.__doc__ = """Preservation score: remove the least salient features first.
 
     Higher is better: the class probability should fall as late as possible.
-""" + _FLIP_DOC
+""" + _FLIP_DOC + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = lambda X: np.c_[X.sum(1) / 2, 1 - X.sum(1) / 2]   # class 0 prob = mean
+    >>> X = np.array([[1.0, 1.0]])
+    >>> preservation_auc(f, X, [[2.0, 1.0]], labels=[0])   # curve 1, 0.5, 0
+    0.5
+"""
 
 
 def relevance_score(deletion, preservation):
@@ -213,6 +243,18 @@ def relevance_score(deletion, preservation):
     The harmonic mean of the preservation score ``P`` and ``1 - D`` (the
     deletion score ``D`` is better when lower). Works element-wise; ``R = 0``
     when ``P = 0`` or ``D = 1``.
+
+    Parameters
+    ----------
+    deletion : float or array-like
+        Deletion scores ``D`` (:func:`deletion_auc`).
+    preservation : float or array-like
+        Preservation scores ``P`` (:func:`preservation_auc`).
+
+    Returns
+    -------
+    R : float or ndarray
+        In ``[0, 1]``, higher is better.
 
     Examples
     --------
@@ -234,6 +276,18 @@ def spearman_similarity(A, B, *, per_point=False):
 
     Average ranks for ties (``scipy.stats.rankdata``); a constant row has no
     ranking and gives NaN.
+
+    Parameters
+    ----------
+    A, B : array-like of shape (n_samples, n_features)
+        Attributions (pass ``abs`` values if the sign does not matter).
+    per_point : bool, default=False
+        Return each row's correlation instead of their mean.
+
+    Returns
+    -------
+    float or ndarray of shape (n_samples,)
+        Correlations in ``[-1, 1]``.
 
     Examples
     --------
@@ -265,9 +319,16 @@ def topk_intersection(A, B, k, *, normalize=True, per_point=False):
     A, B : array-like of shape (n_samples, n_features)
         Importances (pass ``abs`` values if the sign does not matter).
     k : int
+        Number of top features compared.
     normalize : bool, default=True
         Divide by ``k`` (a fraction in ``[0, 1]``) instead of the count.
     per_point : bool, default=False
+        Return each row's value instead of their mean.
+
+    Returns
+    -------
+    float or ndarray of shape (n_samples,)
+        The (normalised) intersection sizes.
 
     Examples
     --------

@@ -111,6 +111,7 @@ def max_sensitivity(X, explanations, *, u=None, n_neighbors=None, per_point=Fals
     Returns
     -------
     float or ndarray of shape (n_samples,)
+        The loss, or each point's term with ``per_point=True``.
 
     Examples
     --------
@@ -133,12 +134,26 @@ def local_stability(X, explanations, *, u=None, n_neighbors=None, per_point=Fals
 
     Parameters
     ----------
-    X, explanations, u, n_neighbors, per_point, graph
-        As in :func:`max_sensitivity`.
+    X : array-like of shape (n_samples, n_features)
+        Input points.
+    explanations : array-like of shape (n_samples, n_features)
+        Explanations of the points.
+    u : float, optional
+        Neighbourhood radius.
+    n_neighbors : int, optional
+        Instead of ``u``: the ``n_neighbors`` nearest points, symmetrised
+        (:func:`~skexplain.neighbors.knn_neighbor_graph`). Give exactly one
+        of ``u`` and ``n_neighbors`` unless ``graph`` is given.
+    per_point : bool, default=False
+        Return each point's term instead of their sum.
+    graph : NeighborGraph, optional
+        Precomputed neighbour graph of ``X`` (then ``u`` and
+        ``n_neighbors`` are not used).
 
     Returns
     -------
     float or ndarray of shape (n_samples,)
+        The loss, or each point's term with ``per_point=True``.
 
     Examples
     --------
@@ -159,8 +174,16 @@ def average_sensitivity(X, explanations, *, u=None, n_neighbors=None, squared=Fa
 
     Parameters
     ----------
-    X, explanations, u, n_neighbors, per_point, graph
-        As in :func:`max_sensitivity`.
+    X : array-like of shape (n_samples, n_features)
+        Input points.
+    explanations : array-like of shape (n_samples, n_features)
+        Explanations of the points.
+    u : float, optional
+        Neighbourhood radius.
+    n_neighbors : int, optional
+        Instead of ``u``: the ``n_neighbors`` nearest points, symmetrised
+        (:func:`~skexplain.neighbors.knn_neighbor_graph`). Give exactly one
+        of ``u`` and ``n_neighbors`` unless ``graph`` is given.
     squared : bool, default=False
         ``p = 2`` as in the paper's Table 2; the default ``p = 1`` follows its
         appendix C.3 (the formulation that is solved as an SOCP).
@@ -169,10 +192,16 @@ def average_sensitivity(X, explanations, *, u=None, n_neighbors=None, squared=Fa
         ||X_n - X_n'|| <= u}`` contains ``n``): weights ``1 / (degree + 1)``
         instead of ``1 / degree``; see
         :class:`~skexplain.losses.AverageSensitivity`.
+    per_point : bool, default=False
+        Return each point's term instead of their sum.
+    graph : NeighborGraph, optional
+        Precomputed neighbour graph of ``X`` (then ``u`` and
+        ``n_neighbors`` are not used).
 
     Returns
     -------
     float or ndarray of shape (n_samples,)
+        The loss, or each point's term with ``per_point=True``.
 
     Examples
     --------
@@ -203,11 +232,24 @@ def robustness_loss(metric, X, explanations, *, u=None, n_neighbors=None, square
     ----------
     metric : str or RobustnessLoss
         A name of :data:`skexplain.losses.LOSSES` or a loss object.
-    X, explanations, u, n_neighbors, per_point, graph
-        As in :func:`max_sensitivity`.
+    X : array-like of shape (n_samples, n_features)
+        Input points.
+    explanations : array-like of shape (n_samples, n_features)
+        Explanations of the points.
+    u : float, optional
+        Neighbourhood radius.
+    n_neighbors : int, optional
+        Instead of ``u``: the ``n_neighbors`` nearest points, symmetrised
+        (:func:`~skexplain.neighbors.knn_neighbor_graph`). Give exactly one
+        of ``u`` and ``n_neighbors`` unless ``graph`` is given.
     squared : bool, default=False
-        For ``"average_sensitivity"``: ``p = 2``. An error for a loss without
-        a squared form.
+        For ``"average_sensitivity"``: ``p = 2`` (ignored by a loss without a
+        squared form).
+    per_point : bool, default=False
+        Return each point's term instead of their sum.
+    graph : NeighborGraph, optional
+        Precomputed neighbour graph of ``X`` (then ``u`` and
+        ``n_neighbors`` are not used).
 
     Returns
     -------

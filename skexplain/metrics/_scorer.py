@@ -186,7 +186,8 @@ def make_explanation_scorer(metric, *, grad_fn=None, **metric_params):
         ``"faithfulness_loss"``, ``"max_sensitivity"``, ``"local_stability"``,
         ``"average_sensitivity"``, ``"local_lipschitz"``,
         ``"neighborhood_robustness"``, ``"marginal_faithfulness"`` or
-        ``"marginal_distance"``. Losses are negated.
+        ``"marginal_distance"``, or any robustness loss registered in
+        :data:`skexplain.losses.LOSSES`. Losses are negated.
     grad_fn : callable, optional
         Gradient function used when the scorer's ``y`` is not a gradient array.
     **metric_params
@@ -198,7 +199,8 @@ def make_explanation_scorer(metric, *, grad_fn=None, **metric_params):
 
     Returns
     -------
-    scorer : callable ``(estimator, X, y=None) -> float``
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``, higher is better.
 
     Examples
     --------
@@ -246,6 +248,27 @@ def make_tradeoff_scorer(robustness="max_sensitivity", *, max_faithfulness=None,
     ``weight``: minus ``robustness + weight * faithfulness`` (a weighted
     combination). Exactly one must be given.
 
+    Parameters
+    ----------
+    robustness : str, default="max_sensitivity"
+        A robustness loss (any registered name, with or without ``neg_``).
+    max_faithfulness : float, optional
+        Largest mean per-point faithfulness loss accepted (in squared
+        gradient units).
+    weight : float, optional
+        Weight of the faithfulness loss in the combined score.
+    grad_fn : callable, optional
+        Gradient function used when the scorer's ``y`` is not a gradient
+        array.
+    **metric_params
+        Passed to the robustness loss (``u`` or ``n_neighbors``,
+        ``squared``, ``include_self``).
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``, higher is better.
+
     Examples
     --------
     >>> import numpy as np
@@ -271,7 +294,7 @@ SCORERS = {
 
 
 def get_explanation_scorer_names():
-    """Names accepted by :func:`get_explanation_scorer`.
+    """List the names :func:`get_explanation_scorer` accepts.
 
     Returns
     -------
@@ -290,6 +313,17 @@ def get_explanation_scorer_names():
 
 def get_explanation_scorer(name):
     """The registered scorer called ``name`` (e.g. ``"neg_max_sensitivity"``).
+
+    Parameters
+    ----------
+    name : str or callable
+        A name of :func:`get_explanation_scorer_names`; a callable is
+        returned as it is (as scikit-learn's ``get_scorer`` does).
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``, higher is better.
 
     Examples
     --------
