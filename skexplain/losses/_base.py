@@ -14,18 +14,18 @@ LOSSES = {}
 _EDGE_CHUNK = 1 << 16
 
 
-def register_loss(cls):
+def register_loss(loss_class):
     """Class decorator: make a :class:`RobustnessLoss` subclass available by name.
 
     Parameters
     ----------
-    cls : type
+    loss_class : type
         A subclass of :class:`RobustnessLoss` with a class attribute ``name``.
 
     Returns
     -------
-    cls : type
-        The class itself, registered in :data:`LOSSES` under ``cls.name``.
+    loss_class : type
+        The class itself, registered in :data:`LOSSES` under its ``name``.
 
     Examples
     --------
@@ -33,12 +33,13 @@ def register_loss(cls):
     >>> LOSSES["max_sensitivity"] is MaxSensitivity
     True
     """
-    if not (isinstance(cls, type) and issubclass(cls, RobustnessLoss)):
-        raise TypeError(f"register_loss takes a RobustnessLoss subclass; got {cls!r}.")
-    if not isinstance(getattr(cls, "name", None), str) or not cls.name:
-        raise TypeError(f"{cls.__name__} needs a class attribute `name` (a non-empty str).")
-    LOSSES[cls.name] = cls
-    return cls
+    if not (isinstance(loss_class, type) and issubclass(loss_class, RobustnessLoss)):
+        raise TypeError(f"register_loss takes a RobustnessLoss subclass; got {loss_class!r}.")
+    if not isinstance(getattr(loss_class, "name", None), str) or not loss_class.name:
+        raise TypeError(f"{loss_class.__name__} needs a class attribute `name` (a non-empty "
+                        "str).")
+    LOSSES[loss_class.name] = loss_class
+    return loss_class
 
 
 def get_loss(loss, *, name="robustness", **options):
@@ -59,6 +60,7 @@ def get_loss(loss, *, name="robustness", **options):
     Returns
     -------
     loss : RobustnessLoss
+        The instance (``loss`` itself when it is one).
 
     Raises
     ------
@@ -164,6 +166,27 @@ class DualBlock:
     row_weight : ndarray of shape (n_pairs,)
         Sum of the weights of the operator rows of each pair (the diagonal
         preconditioner is built from it).
+
+    Examples
+    --------
+    Weak duality holds for any dual point the prox returns:
+    ``<K^T Z, E> <= F(K E) + F*(Z)``.
+
+    >>> import numpy as np
+    >>> from skexplain.losses import MaxSensitivity
+    >>> from skexplain.neighbors import radius_neighbor_graph
+    >>> from skexplain.optimize import PDHGSolver
+    >>> from skexplain.optimize._pdhg import PairOperator
+    >>> X = np.array([[0.0], [1.0], [2.0]]); E = np.array([[0.0], [1.0], [3.0]])
+    >>> g = radius_neighbor_graph(X, 1.0)
+    >>> loss = MaxSensitivity()
+    >>> op = PairOperator(g.src, g.dst, loss.edge_weights(g), 3, np.float64)
+    >>> block = loss.dual_block(op, 3.0, np.float64)
+    >>> block.primal(op.diff(E))                          # 1 + 2 + 2
+    5.0
+    >>> Z = block.prox(np.random.default_rng(0).normal(size=(2, op.p, 1)))
+    >>> bool(np.sum(block.weighted(Z) * op.diff(E)) <= 5.0)
+    True
     """
 
     n_blocks = 1
@@ -195,6 +218,7 @@ class DualBlock:
         Returns
         -------
         P : ndarray of shape (n_pairs, n_features)
+            ``w_f Z_f - w_b Z_b`` (max losses) or ``c Z`` (sum losses).
         """
         raise NotImplementedError
 
@@ -204,10 +228,12 @@ class DualBlock:
         Parameters
         ----------
         delta : ndarray of shape (n_pairs, n_features)
+            The pair differences of the explanations.
 
         Returns
         -------
         value : float
+            The loss.
         """
         raise NotImplementedError
 
@@ -217,10 +243,12 @@ class DualBlock:
         Parameters
         ----------
         Z : ndarray of shape (n_blocks, n_pairs, n_features)
+            A dual point.
 
         Returns
         -------
         value : float
+            0 for the 1-homogeneous losses (an indicator).
         """
         return 0.0
 
@@ -249,7 +277,9 @@ class RobustnessLoss:
 
     See Also
     --------
-    MaxSensitivity, LocalStability, AverageSensitivity
+    MaxSensitivity : Largest distance to a neighbour's explanation.
+    LocalStability : Largest distance quotient.
+    AverageSensitivity : Mean distance to the neighbours' explanations.
 
     Examples
     --------
@@ -292,6 +322,7 @@ class RobustnessLoss:
         Returns
         -------
         weights : ndarray of shape (n_edges,)
+            Non-negative.
         """
         raise NotImplementedError
 
@@ -313,6 +344,7 @@ class RobustnessLoss:
         Returns
         -------
         values : ndarray of shape (n_queries,)
+            Each point's term.
         """
         w = self.edge_weights(graph)
         vals = w * edge_norms(explanations, graph.src, graph.dst,
@@ -337,6 +369,7 @@ class RobustnessLoss:
         Returns
         -------
         value : float
+            The total loss.
         """
         return float(self.point_values(graph, explanations).sum())
 
@@ -356,7 +389,9 @@ class RobustnessLoss:
         Returns
         -------
         objective : cvxpy.Expression
+            To minimise.
         constraints : list of cvxpy.Constraint
+            Epigraph constraints (empty where the objective is direct).
         """
         raise NotImplementedError
 
@@ -375,6 +410,7 @@ class RobustnessLoss:
         Returns
         -------
         objective : cvxpy.Expression
+            The point's own term of the loss.
         """
         raise NotImplementedError
 
@@ -418,6 +454,7 @@ class RobustnessLoss:
         Returns
         -------
         block : DualBlock
+            The loss's part of a PDHG iteration.
         """
         raise NotImplementedError
 

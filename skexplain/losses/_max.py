@@ -27,6 +27,7 @@ def incidence(src, dst, n, weights):
     Returns
     -------
     D : scipy.sparse.csr_matrix of shape (n_edges, n)
+        Row ``e`` is ``weights[e] * (e_src - e_dst)``.
 
     Examples
     --------

@@ -27,6 +27,21 @@ class SumLoss(RobustnessLoss):
 
     Subclasses choose the weights (:meth:`edge_weights`) and, with a
     ``squared`` attribute, the power.
+
+    Examples
+    --------
+    A sum loss that weighs near neighbours more (``1 / (1 + distance)``):
+
+    >>> import numpy as np
+    >>> from skexplain.losses import SumLoss
+    >>> class NearSum(SumLoss):
+    ...     name = "near_sum"
+    ...     def edge_weights(self, graph):
+    ...         return 1.0 / (1.0 + graph.dist)
+    >>> from skexplain.neighbors import radius_neighbor_graph
+    >>> g = radius_neighbor_graph(np.array([[0.0], [1.0]]), 1.0)
+    >>> NearSum().value(g, np.array([[0.0], [2.0]]))     # 2 * (2 / 2)
+    2.0
     """
 
     reduction = "sum"
