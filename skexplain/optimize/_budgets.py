@@ -27,7 +27,26 @@ class Budget:
 
     See Also
     --------
-    GlobalBudget, PointwiseBudget
+    GlobalBudget : One budget for all points.
+    PointwiseBudget : One budget per point.
+
+    Examples
+    --------
+    A budget gives its size for a fraction of ``L_max`` in the program's
+    coordinates (gradients rescaled to unit RMS deviation):
+
+    >>> import numpy as np
+    >>> from skexplain.losses import MaxSensitivity
+    >>> from skexplain.neighbors import radius_neighbor_graph
+    >>> from skexplain.optimize import ExplanationProblem, GlobalBudget, PointwiseBudget
+    >>> X = np.array([[0.0], [1.0], [2.0]])
+    >>> G = np.array([[0.0], [1.0], [5.0]])
+    >>> graph = radius_neighbor_graph(X, 1.0)
+    >>> block = ExplanationProblem(G, graph, MaxSensitivity(), GlobalBudget()).block(0)
+    >>> GlobalBudget().size(block, 0.5)          # eta_frac * n
+    1.5
+    >>> PointwiseBudget().size(block, 0.5).round(3)   # sqrt(eta_frac) * ||H_n||
+    array([0.655, 0.327, 0.982])
     """
 
     #: Registry name (``BUDGETS[name]``).
@@ -73,22 +92,29 @@ class Budget:
         Parameters
         ----------
         block : Block
+            One sub-problem.
         eta_frac : float
+            The budget as a fraction of ``L_max``.
 
         Returns
         -------
         bool
+            ``True`` when the constant explanation (the whole problem's mean
+            gradient) is within the budget.
         """
         return eta_frac >= 1
 
     def zero_loss(self, block, eta_frac):
-        """A feasible explanation with zero robustness loss, where the budget
-        allows one that :meth:`covers_mean` does not see.
+        """A feasible explanation with zero robustness loss, if the budget allows one.
+
+        Only those :meth:`covers_mean` does not see.
 
         Parameters
         ----------
         block : Block
+            One sub-problem.
         eta_frac : float
+            The budget as a fraction of ``L_max``.
 
         Returns
         -------
@@ -103,13 +129,16 @@ class Budget:
         Parameters
         ----------
         E : cvxpy.Variable of shape (n, d)
+            The explanations.
         H : ndarray of shape (n, d)
             Rescaled gradients.
 
         Returns
         -------
         parameter : cvxpy.Parameter
+            The budget's size, set before each solve.
         constraints : list of cvxpy.Constraint
+            The constraint(s).
         set_size : callable
             ``set_size(size)`` gives the parameter the value of a
             :meth:`size`.
@@ -162,10 +191,12 @@ class Budget:
         Parameters
         ----------
         deviations : ndarray of shape (n, d)
+            Explanations minus gradients.
 
         Returns
         -------
         used : float or ndarray of shape (n,)
+            Sum of squared norms, or each row's.
         """
         raise NotImplementedError
 
@@ -396,6 +427,7 @@ def get_budget(budget, *, name="faithfulness"):
     Returns
     -------
     budget : Budget
+        The instance (``budget`` itself when it is one).
 
     Examples
     --------

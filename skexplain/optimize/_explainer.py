@@ -287,9 +287,9 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Points to explain (at least 2).
         y : array-like of shape (n_samples, n_features) or callable, optional
-            The model's gradients at ``X``, or a callable ``X -> gradients``.
-            (Named ``y`` so that cross-validation slices a gradient array
-            along with ``X``.)
+            The model's gradients at ``X``, or a callable ``X -> gradients``;
+            named ``y`` so that cross-validation slices a gradient array
+            along with ``X``.
         grad_fn : callable or array-like, optional
             Same as ``y``, as a keyword (e.g. a fit parameter routed by
             ``GridSearchCV``). When neither is given the constructor's
@@ -349,11 +349,19 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None, *, grad_fn=None):
         """Fit and return the optimised explanations of ``X``.
 
-        Parameters are those of :meth:`fit`.
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points to explain (at least 2).
+        y : array-like of shape (n_samples, n_features) or callable, optional
+            The model's gradients at ``X``, or a callable (as in :meth:`fit`).
+        grad_fn : callable or array-like, optional
+            Same as ``y``, as a keyword.
 
         Returns
         -------
         explanations : ndarray of shape (n_samples, n_features)
+            A copy of ``explanations_``.
         """
         return self.fit(X, y, grad_fn=grad_fn).explanations_.copy()
 

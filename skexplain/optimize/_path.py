@@ -223,22 +223,40 @@ def _combine(E, results):
 class ExplanationPath:
     """Explanations and losses along a grid of faithfulness budgets.
 
-    Attributes
+    Returned by :func:`explanation_path`; each parameter is an attribute of
+    the same name.
+
+    Parameters
     ----------
     eta_fracs : ndarray of shape (k,)
+        The budgets, as fractions of ``L_max``.
     explanations : ndarray of shape (k, n_samples, n_features)
+        The optimised explanations at each budget.
     faithfulness_loss : ndarray of shape (k,)
         ``sum_n ||grad f(x_n) - E_n||^2`` at each budget (<= eta).
     robustness_loss : ndarray of shape (k,)
+        The robustness loss at each budget.
     eta : ndarray of shape (k,)
         Absolute budgets ``eta_frac * max_faithfulness_loss``.
     max_faithfulness_loss : float
+        ``L_max``.
     status : list of str
+        Each budget's solver status.
     solve_time : ndarray of shape (k,)
         Solver time of each budget (0 for the closed forms at 0 and >= 1).
     build_time : float
         Time to compute the gradients, the neighbour graph and the problem.
     total_time : float
+        Seconds for the whole path.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain import explanation_path
+    >>> X = np.linspace(0, 3, 7)[:, None]
+    >>> path = explanation_path(X, X ** 2, [0.0, 0.2, 1.0], u=0.6)
+    >>> float(path.robustness_loss[-1]), path.pareto_mask().tolist()
+    (0.0, [True, True, True])
     """
 
     eta_fracs: np.ndarray
@@ -253,7 +271,7 @@ class ExplanationPath:
     total_time: float
 
     def pareto_mask(self):
-        """Budgets on the faithfulness/robustness Pareto front.
+        """Mark the budgets on the faithfulness/robustness Pareto front.
 
         Returns
         -------
@@ -278,6 +296,7 @@ class ExplanationPath:
         Returns
         -------
         ax : matplotlib Axes
+            The axes drawn on.
         """
         from ..utils._optional import import_optional
 
@@ -314,8 +333,20 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
         log-spaced from 1e-3 to 1 (20 in all).
     robustness : str or RobustnessLoss, default="max_sensitivity"
         A name of :data:`skexplain.losses.LOSSES` or a loss object.
-    u, n_neighbors, faithfulness, squared, solver, solver_options, batch_size
+    u : float, default=2.0
+        Neighbourhood radius (see :class:`~skexplain.OptimizedExplainer`).
+    n_neighbors : int or None, default=None
+        The symmetrised k-nearest-neighbour graph instead of a radius.
+    faithfulness : {"global", "pointwise"} or Budget, default="global"
+        The budget.
+    squared : bool, default=False
+        Only for ``average_sensitivity``: square the distance.
+    solver : str or Solver, default="auto"
         As in :class:`~skexplain.OptimizedExplainer`.
+    solver_options : dict or None, default=None
+        As in :class:`~skexplain.OptimizedExplainer`.
+    batch_size : int or None, default=None
+        Rows per call of a gradient callable.
     n_jobs : int or None, default=None
         Workers (joblib, ``sklearn.utils.parallel``): the budgets are split
         in contiguous chunks of 5 (times the independent blocks of a
@@ -328,6 +359,7 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
     Returns
     -------
     path : ExplanationPath
+        Explanations, both losses and statuses at each budget.
 
     See Also
     --------

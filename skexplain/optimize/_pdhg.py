@@ -179,6 +179,7 @@ class PDHGSolver(Solver):
         Relative gap at which to stop; it bounds the relative
         suboptimality of the objective.
     max_iter : int, default=20000
+        Most iterations; reaching it gives ``"optimal_inaccurate"``.
     check_every : int, default=20
         Iterations between gap evaluations.
     primal_weight : float, default=3.0
@@ -275,10 +276,13 @@ class PDHGSolver(Solver):
         H : ndarray of shape (n, d)
             Rescaled gradients.
         graph : NeighborGraph
+            The block's graph (rescaled distances).
         weights : ndarray of shape (n_edges,)
             The loss's edge weights on ``graph``.
         loss : RobustnessLoss
+            Supplies the dual block.
         budget : Budget
+            Supplies the projection and support function.
         size : float or ndarray
             The budget's size (:meth:`Budget.size`).
         E0 : ndarray, optional
@@ -291,6 +295,8 @@ class PDHGSolver(Solver):
         Returns
         -------
         result : FirstOrderResult
+            Explanations, whether the gap reached ``tol``, the gap, the
+            objective and its proven lower bound.
         """
         n, d = H.shape
         dtype = self.dtype

@@ -208,7 +208,7 @@ class Block:
 
 
 class ExplanationProblem:
-    """min robustness(E) s.t. faithfulness(E) <= budget, for fixed points and gradients.
+    """The problem ``min robustness(E) s.t. faithfulness(E) <= budget``, prepared once.
 
     The data of the problem, prepared once and shared by every solve (a fit
     is one budget, the explanation path many): the gradients' centre
@@ -315,10 +315,12 @@ class ExplanationProblem:
         Parameters
         ----------
         i : int
+            Index into :attr:`blocks`.
 
         Returns
         -------
         block : Block
+            The block's rescaled data, graph, weights and budget reference.
         """
         rows = self.blocks[i]
         G = self.gradients[rows]
@@ -342,10 +344,12 @@ class ExplanationProblem:
         Parameters
         ----------
         eta_frac : float
+            The budget as a fraction of ``L_max``.
 
         Returns
         -------
         explanations : ndarray of shape (n_samples, n_features) or None
+            ``None`` when a solver is needed.
         """
         if eta_frac == 0 or self.reference[1] == 0:
             return self.gradients.copy()
@@ -354,7 +358,7 @@ class ExplanationProblem:
         return None
 
     def enforce(self, E, eta_frac):
-        """Explanations that meet the budget exactly, in the caller's units.
+        """Move explanations just inside the budget, exactly, in the caller's units.
 
         Each block's explanations were projected onto the budget in its own
         coordinates; the back-transform can still exceed a tiny budget by
@@ -366,11 +370,14 @@ class ExplanationProblem:
         Parameters
         ----------
         E : ndarray of shape (n_samples, n_features)
+            Explanations in the caller's units.
         eta_frac : float
+            The budget as a fraction of ``L_max``.
 
         Returns
         -------
         E : ndarray of shape (n_samples, n_features)
+            Within the budget (``E`` itself when it already is).
         """
         unit, loss_u = self.reference
         per_point = self.budget.per_point
@@ -378,7 +385,7 @@ class ExplanationProblem:
         return enforce_budget(E, self.gradients, unit, allowed, per_point)
 
     def solve(self, eta_frac, solver, *, states=None, n_jobs=None):
-        """Explanations for one budget.
+        """Solve for one budget.
 
         Parameters
         ----------
@@ -390,7 +397,7 @@ class ExplanationProblem:
             One per block, kept between calls (compiled programs, warm
             starts); ``None``: fresh ones.
         n_jobs : int, optional
-            joblib workers for the blocks (the path runs each budget chunk
+            Joblib workers for the blocks (the path runs each budget chunk
             in one worker instead).
 
         Returns

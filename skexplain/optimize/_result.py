@@ -12,10 +12,17 @@ __all__ = ["SolveResult", "SolveStats", "Status", "WarningRecord", "emit_warning
 class Status(str, Enum):
     """Outcome of a solve: ``"optimal"`` or ``"optimal_inaccurate"``.
 
-    A ``str``, so ``Status.OPTIMAL == "optimal"``. ``OPTIMAL`` means the solver met its documented tolerance (see each
-    solver class); ``INACCURATE`` that it stopped short of it (the
-    explanations still satisfy the faithfulness budget exactly). Failures
-    raise :class:`~skexplain.exceptions.SolverError` instead.
+    A ``str``, so ``Status.OPTIMAL == "optimal"``. ``OPTIMAL`` means the
+    solver met its documented tolerance (see each solver class);
+    ``INACCURATE`` that it stopped short of it (the explanations still
+    satisfy the faithfulness budget exactly). Failures raise
+    :class:`~skexplain.exceptions.SolverError` instead.
+
+    Examples
+    --------
+    >>> from skexplain.optimize import Status
+    >>> Status.OPTIMAL == "optimal", str(Status.INACCURATE)
+    (True, 'optimal_inaccurate')
     """
 
     OPTIMAL = "optimal"
@@ -64,7 +71,9 @@ def emit_warnings(records, stacklevel=2):
 class SolveStats:
     """Timings and convergence measures of a solve.
 
-    Attributes
+    Each parameter is an attribute of the same name.
+
+    Parameters
     ----------
     solve_time : float
         Seconds in the solver.
@@ -80,6 +89,13 @@ class SolveStats:
         PDHG's step residuals at the last check.
     n_blocks : int
         Independent programs solved (0 for a closed form).
+
+    Examples
+    --------
+    >>> from skexplain.optimize import SolveStats
+    >>> SolveStats.combine([SolveStats(solve_time=1.0, num_iters=3, gap=1e-5),
+    ...                     SolveStats(solve_time=0.5, num_iters=7)])
+    SolveStats(solve_time=1.5, compile_time=0.0, num_iters=7, gap=1e-05, primal_residual=None, dual_residual=None, n_blocks=2)
     """
 
     solve_time: float = 0.0
@@ -92,7 +108,18 @@ class SolveStats:
 
     @classmethod
     def combine(cls, parts):
-        """Stats of several blocks solved for one budget."""
+        """Stats of several blocks solved for one budget.
+
+        Parameters
+        ----------
+        parts : iterable of SolveStats
+            One per block.
+
+        Returns
+        -------
+        stats : SolveStats
+            Times summed, the largest iteration count and gap.
+        """
         parts = list(parts)
 
         def worst(key):
@@ -110,16 +137,20 @@ class SolveStats:
 class SolveResult:
     """Explanations from one solve, with what the solver reported.
 
-    Attributes
+    Each parameter is an attribute of the same name.
+
+    Parameters
     ----------
     explanations : ndarray of shape (n_samples, n_features)
         In the program's coordinates for one block, in the caller's units
         once the problem has put the blocks together.
     status : Status
+        ``OPTIMAL`` when the solver's documented tolerance is met.
     solver : str
         The solver that produced the explanations (``"closed_form"`` where
         none was needed).
     stats : SolveStats
+        Timings, iterations, the measured gap.
     message : str
         Why the status is not ``OPTIMAL``, and what to try.
     attempts : list of tuple
@@ -132,6 +163,14 @@ class SolveResult:
         ``(lower_bound, floor)``: a proven lower bound of the block's
         optimum and the floor of the relative gap, in the block's rescaled
         units, where the solver proves one (PDHG).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.optimize import SolveResult, Status
+    >>> res = SolveResult(np.zeros((2, 1)), Status.INACCURATE, "PDHG", message="max_iter")
+    >>> [(w.category.__name__, w.message) for w in res.warnings()]
+    [('InaccurateSolutionWarning', 'max_iter')]
     """
 
     explanations: object
@@ -161,7 +200,7 @@ class SolveResult:
         return out
 
     def warnings(self):
-        """Warnings to raise for this result.
+        """List the warnings to raise for this result.
 
         Returns
         -------

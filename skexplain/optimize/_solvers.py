@@ -64,6 +64,7 @@ def solver_names():
     Returns
     -------
     names : list of str
+        The accepted values of the ``solver`` parameter.
 
     Examples
     --------
@@ -90,6 +91,7 @@ def get_solver(solver="auto", options=None, *, name="solver"):
     Returns
     -------
     solver : Solver
+        Configured with ``options``.
 
     Examples
     --------
@@ -144,7 +146,21 @@ class Solver:
 
     See Also
     --------
-    ConicSolver, PDHGSolver, AutoSolver
+    ConicSolver : Clarabel, SCS or MOSEK through cvxpy.
+    PDHGSolver : The package's first-order solver.
+    AutoSolver : Picks one by size, falls back when one fails.
+
+    Examples
+    --------
+    Any solver object can be passed where a solver name is accepted:
+
+    >>> import numpy as np
+    >>> from skexplain import OptimizedExplainer
+    >>> from skexplain.optimize import PDHGSolver
+    >>> X = np.linspace(0, 1, 10)[:, None]
+    >>> est = OptimizedExplainer(u=0.2, solver=PDHGSolver(tol=1e-6)).fit(X, np.sin(6 * X))
+    >>> est.solver_, est.status_ == "optimal", est.solver_stats_["gap"] <= 1e-6
+    ('PDHG', True, True)
     """
 
     #: Name reported in ``solver_`` and the statistics.
@@ -253,6 +269,7 @@ class AutoSolver(Solver):
         Returns
         -------
         solvers : list of Solver
+            In the order they are tried.
         """
         if size >= AUTO_FIRST_ORDER_SIZE:
             names = ["PDHG"]
