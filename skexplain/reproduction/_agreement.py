@@ -79,6 +79,16 @@ def run_agreement(dims=(2, 3, 4), functions=None, radii=None, *,
         One row per (D, function, u) with ``rate`` (paper-style),
         ``n_tied``, ``rate_untied``, ``rate_tolerant``, and timings
         ``fit_time`` (all fits of the row) and ``solve_time`` (solver only).
+
+    Examples
+    --------
+    On the paper's 9 x 9 grid, x^2 with u = 10: the most important feature
+    agrees on 81.5 % of the points, and on every point without a tie:
+
+    >>> from skexplain.reproduction import run_agreement
+    >>> row = run_agreement(dims=(2,), functions=["x2"], radii=[10.0])[0]
+    >>> round(row["rate"], 3), row["n_tied"], row["rate_untied"]
+    (0.815, 17, 1.0)
     """
     functions = list(TEST_FUNCTIONS) if functions is None else list(functions)
     tasks = []
@@ -101,5 +111,23 @@ _COLUMNS = [
 
 
 def format_agreement_table(rows):
-    """Format rows of :func:`run_agreement` as a Markdown table."""
+    """Format rows of :func:`run_agreement` as a Markdown table.
+
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`run_agreement`.
+
+    Returns
+    -------
+    table : str
+        Markdown, one line per (D, function, u).
+
+    Examples
+    --------
+    >>> from skexplain.reproduction import format_agreement_table, run_agreement
+    >>> rows = run_agreement(dims=(2,), functions=["x2"], radii=[10.0])
+    >>> print(format_agreement_table(rows).splitlines()[2][:49])   # timings follow
+    | 2 | x2 | 10 | 81 | 0.815 | 17 | 1.000 | 1.000 |
+    """
     return format_table(rows, _COLUMNS)

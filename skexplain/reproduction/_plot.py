@@ -29,6 +29,16 @@ def plot_agreement(rows):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure (extra ``plot``).
+
+    Examples
+    --------
+    >>> from skexplain.reproduction import plot_agreement
+    >>> rows = [{"D": 2, "function": "x2", "u": u, "rate": r}
+    ...         for u, r in ((2.0, 0.8), (5.0, 0.9))]
+    >>> fig = plot_agreement(rows)
+    >>> [ax.get_title() for ax in fig.axes], fig.axes[0].get_lines()[0].get_ydata().tolist()
+    (['D = 2'], [0.8, 0.9])
     """
     plt = _pyplot()
     dims = _unique(r["D"] for r in rows)
@@ -46,8 +56,9 @@ def plot_agreement(rows):
 
 
 def plot_equivalence(rows):
-    """SmoothGrad vs C-LIME: L1 gap and robustness against the number of
-    perturbations, one row of panels per dataset.
+    """Plot SmoothGrad vs C-LIME against the number of perturbations.
+
+    The L1 gap and both robustness measures, one row of panels per dataset.
 
     Parameters
     ----------
@@ -57,6 +68,16 @@ def plot_equivalence(rows):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure (extra ``plot``).
+
+    Examples
+    --------
+    >>> from skexplain.reproduction import plot_equivalence
+    >>> rows = [{"dataset": "toy", "sigma2": 1.0, "n": n, "l1_gap": 1 / n,
+    ...          "robustness_sg": 0.3, "robustness_clime": 0.4} for n in (10, 100)]
+    >>> fig = plot_equivalence(rows)
+    >>> len(fig.axes), fig.axes[0].get_title()
+    (3, 'toy: L1(SmoothGrad, C-LIME)')
     """
     plt = _pyplot()
     datasets = _unique(r["dataset"] for r in rows)
@@ -77,8 +98,9 @@ def plot_equivalence(rows):
 
 
 def plot_tradeoff(rows):
-    """SmoothGrad's local Lipschitz estimate and distance to the marginal
-    contributions against sigma, one panel per setting.
+    """Plot SmoothGrad's local Lipschitz estimate and faithfulness distance against sigma.
+
+    The distance is to the marginal contributions; one panel per setting.
 
     Parameters
     ----------
@@ -88,6 +110,16 @@ def plot_tradeoff(rows):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure (extra ``plot``).
+
+    Examples
+    --------
+    >>> from skexplain.reproduction import plot_tradeoff
+    >>> rows = [{"setting": "staircase", "sigma": s, "local_lipschitz": 1 / s,
+    ...          "distance": s} for s in (0.1, 1.0)]
+    >>> fig = plot_tradeoff(rows)
+    >>> fig.axes[0].get_title(), fig.axes[0].get_lines()[0].get_ydata().tolist()
+    ('staircase', [10.0, 1.0])
     """
     plt = _pyplot()
     settings = _unique(r["setting"] for r in rows)
@@ -116,6 +148,16 @@ def plot_relex(result):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure (extra ``plot``).
+
+    Examples
+    --------
+    >>> from skexplain.reproduction import plot_relex
+    >>> rows = [{"method": "RelEx", "eps": e, "retrieval_predicted": 1 - e,
+    ...          "retrieval_clean_mask": 1.0} for e in (0.1, 0.3)]
+    >>> fig = plot_relex({"attack": rows})
+    >>> fig.axes[0].get_lines()[0].get_ydata().tolist()
+    [0.9, 0.7]
     """
     plt = _pyplot()
     rows = result["attack"]

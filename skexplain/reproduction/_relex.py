@@ -58,9 +58,32 @@ RELEX_EPS = (0.05, 0.1, 0.2, 0.3, 0.5)
 
 
 def load_digits_problem(*, hidden_layer_sizes=(64,), random_state=0):
-    """Digits scaled to [0, 1], a 70/30 split and a trained MLP.
+    """Load the digits scaled to [0, 1], split 70/30, with a trained MLP.
 
-    Returns ``(mlp, X_train, X_test, y_test, accuracy)``.
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(64,)
+        The MLP's hidden layers.
+    random_state : int, default=0
+        Seeds the split and the MLP.
+
+    Returns
+    -------
+    mlp : MLPClassifier
+        Trained on the training split.
+    X_train, X_test : ndarray of shape (n, 64)
+        Pixels in [0, 1].
+    y_test : ndarray
+        Test labels.
+    accuracy : float
+        Test accuracy.
+
+    Examples
+    --------
+    >>> from skexplain.reproduction import load_digits_problem
+    >>> mlp, X_tr, X_te, y_te, acc = load_digits_problem()
+    >>> X_te.shape, acc > 0.95
+    ((540, 64), True)
     """
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
@@ -79,6 +102,33 @@ def relex_methods(model, *, random_state=0, n_noise=50, n_iter=50):
     for RelEx), 50 samples; Integrated Gradients from a black image, 50
     steps. The model is wrapped in ``FrozenEstimator`` so that ``clone``
     keeps it fitted.
+
+    Parameters
+    ----------
+    model : fitted classifier
+        The model to explain.
+    random_state : int, default=0
+        Seeds RelEx and SmoothGrad.
+    n_noise : int, default=50
+        RelEx's noisy copies per iteration.
+    n_iter : int, default=50
+        RelEx's iterations.
+
+    Returns
+    -------
+    explainers : dict
+        Name -> unfitted explainer: RelEx, SmoothGrad, IntegratedGradients,
+        GradientXInput, Gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skexplain.reproduction import relex_methods
+    >>> X = np.random.default_rng(0).uniform(size=(20, 4))
+    >>> model = LogisticRegression().fit(X, X[:, 0] > 0.5)
+    >>> list(relex_methods(model))
+    ['RelEx', 'SmoothGrad', 'IntegratedGradients', 'GradientXInput', 'Gradient']
     """
     model = FrozenEstimator(model)
     return {
@@ -91,12 +141,40 @@ def relex_methods(model, *, random_state=0, n_noise=50, n_iter=50):
 
 
 def explain_as_masks(explainer, X, target, X_fit=None):
-    """Masks in [0, 1] of the rows of ``X`` for per-row ``target`` classes.
+    """Explain the rows of ``X`` as masks in [0, 1], for per-row ``target`` classes.
 
-    ``target`` is ``"predicted"`` or an array of class labels (rows are
-    grouped by class; each group is explained by a clone with that target).
     Attributions that are not RelEx masks go through
     :func:`~skexplain.metrics.normalize_saliency`.
+
+    Parameters
+    ----------
+    explainer : BaseExplainer
+        Unfitted, with its model set (e.g. from :func:`relex_methods`).
+    X : ndarray of shape (n_samples, n_features)
+        Points to explain.
+    target : "predicted" or array-like of shape (n_samples,)
+        The class explained at each row (rows are grouped by class; each
+        group is explained by a clone with that target).
+    X_fit : ndarray, optional
+        Data to fit the explainer on (default ``X``).
+
+    Returns
+    -------
+    masks : ndarray of shape (n_samples, n_features)
+        Values in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skexplain.explainers import Gradient
+    >>> from skexplain.reproduction import explain_as_masks
+    >>> X = np.random.default_rng(0).uniform(size=(20, 3))
+    >>> model = FrozenEstimator(LogisticRegression().fit(X, X[:, 0] > 0.5))  # survives clone
+    >>> M = explain_as_masks(Gradient(model), X, "predicted")
+    >>> bool(M.min() >= 0 and M.max() <= 1), M.shape
+    (True, (20, 3))
     """
     X_fit = X if X_fit is None else X_fit
     is_mask = isinstance(explainer, RelEx)
@@ -157,14 +235,21 @@ def run_relex(eps=RELEX_EPS, *, n_points=100, methods=None, n_noise=50, n_iter=5
         Correctly classified test digits used (the first ones).
     methods : sequence of str, optional
         Subset of :func:`relex_methods`' names.
-    n_noise, n_iter : int
-        RelEx's noisy copies per iteration and iterations.
+    n_noise : int, default=50
+        RelEx's noisy copies per iteration.
+    n_iter : int, default=50
+        RelEx's iterations.
     pgd_iter : int, default=40
+        Steps of the PGD attack.
     random_state : int, default=0
         Seeds the MLP, RelEx, SmoothGrad and the PGD random start.
-    n_jobs, verbose, progress
-        As for the other runners (rows in joblib workers; tqdm bar; a
-        callback per finished row).
+    n_jobs : int or None, default=None
+        Joblib workers, one row per task; the rows do not depend on it
+        (timings aside).
+    verbose : int, default=0
+        ``> 0``: a tqdm progress bar over the rows (extra ``progress``).
+    progress : callable, optional
+        Called with each finished row, in order (e.g. to print it).
 
     Returns
     -------
@@ -175,6 +260,14 @@ def run_relex(eps=RELEX_EPS, *, n_points=100, methods=None, n_noise=50, n_iter=5
         retrieval_predicted, retrieval_clean_target, retrieval_clean_mask,
         mask_l1_ratio), and the arrays ``"X"``, ``"y"``, ``"masks"``
         (clean masks by method) and ``"X_adv"`` (by eps), for figures.
+
+    Examples
+    --------
+    >>> from skexplain.reproduction import run_relex
+    >>> res = run_relex(eps=(0.1,), n_points=5, methods=["Gradient"], n_noise=5, n_iter=5,
+    ...                 pgd_iter=5)
+    >>> [r["method"] for r in res["clean"]], [r["eps"] for r in res["attack"]]
+    (['Gradient'], [0.1])
     """
     mlp, _, X_te, y_te, acc = load_digits_problem(random_state=random_state)
     ok = mlp.predict(X_te) == y_te

@@ -10,6 +10,18 @@ __all__ = ["collect_rows", "format_table", "write_csv"]
 def format_table(rows, columns):
     """Markdown table of ``rows`` for ``columns = [(key, header, format), ...]``.
 
+    Parameters
+    ----------
+    rows : list of dict
+        One dict per row.
+    columns : list of tuple
+        ``(key, header, format string)`` of each column.
+
+    Returns
+    -------
+    table : str
+        Markdown.
+
     Examples
     --------
     >>> print(format_table([{"a": 1.0}], [("a", "A", "{:.1f}")]))
@@ -29,6 +41,24 @@ def write_csv(rows, columns, path):
     The header holds the keys (not the Markdown headers): stable names for
     pandas or a spreadsheet. ``None`` is written as an empty field, other
     non-numeric values with ``str``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One dict per row.
+    columns : list of tuple
+        ``(key, header, format string)``; the keys are written.
+    path : str or path-like
+        The file to write.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skexplain.reproduction import write_csv
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> write_csv([{"a": 0.1, "b": None}], [("a", "A", "{}"), ("b", "B", "{}")], path)
+    >>> open(path).read().splitlines()
+    ['a,b', '0.1,']
     """
     keys = [k for k, _, _ in columns]
     with open(path, "w", newline="", encoding="utf-8") as f:
