@@ -30,6 +30,24 @@ def _is_array_like(obj):
         obj, "iloc")
 
 
+#: The parameters every explainer shares, as they appear in the classes'
+#: docstrings (``__doc__ = ... + MODEL_PARAMS_DOC + ...``).
+MODEL_PARAMS_DOC = """    target : None, "predicted", class label or int, default=None
+        Which output to explain: ``None`` for the only output (or the
+        positive class of a binary classifier), ``"predicted"`` for the
+        arg-max output at each explained row, a class label, or an output
+        column index.
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn estimator to explain.
+    batch_size : int, default=10000
+        Largest number of input rows handed to the model in one call
+        (perturbed copies counted); results do not depend on it.
+    n_jobs : int or None, default=None
+        Joblib workers for :meth:`transform`, each explaining a contiguous
+        block of rows; results do not depend on it.
+"""
+
+
 class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Shared behaviour of the attribution explainers.
 

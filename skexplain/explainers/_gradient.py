@@ -5,32 +5,19 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseExplainer
+from ._base import MODEL_PARAMS_DOC, BaseExplainer
 
 __all__ = ["Gradient", "GradientXInput", "IntegratedGradients", "integration_rule"]
 
 
 class Gradient(BaseExplainer):
-    """The input gradient ``phi(x) = grad f(x)`` (Baehrens et al., Simonyan et al.).
+    __doc__ = """The input gradient ``phi(x) = grad f(x)`` (Baehrens et al., Simonyan et al.).
 
     Parameters
     ----------
     model : estimator, callable, FunctionModel or None, default=None
         A bare callable is read as the gradient function ``X -> (n, d)``.
-    target : None, "predicted", class label or int, default=None
-        Which output to explain: ``None`` for the only output (or the
-        positive class of a binary classifier), ``"predicted"`` for the
-        arg-max output at each explained row, a class label, or an output
-        column index.
-    output : {"auto", "predict", "proba", "decision"}, default="auto"
-        Which method of a scikit-learn estimator to explain.
-    batch_size : int, default=10000
-        Largest number of input rows handed to the model in one call
-        (perturbed copies counted); results do not depend on it.
-    n_jobs : int or None, default=None
-        Joblib workers for :meth:`transform`, each explaining a contiguous
-        block of rows; results do not depend on it.
-        The model is sent to the workers, so it must pickle.
+""" + MODEL_PARAMS_DOC + """        The model is sent to the workers, so it must pickle.
 
     Attributes
     ----------
@@ -143,7 +130,7 @@ def integration_rule(method, n_steps):
 
 
 class IntegratedGradients(BaseExplainer):
-    """Integrated Gradients (Sundararajan et al., 2017).
+    __doc__ = """Integrated Gradients (Sundararajan et al., 2017).
 
     ``phi_i(x) = (x_i - b_i) * int_0^1 d_i f(b + a (x - b)) da``, with the
     integral replaced by a quadrature rule. Completeness,
@@ -160,20 +147,7 @@ class IntegratedGradients(BaseExplainer):
     method : {"riemann_left", "riemann_right", "riemann_middle", \
             "riemann_trapezoid", "gauss_legendre"}, default="riemann_trapezoid"
         Quadrature rule, see :func:`integration_rule`.
-    target : None, "predicted", class label or int, default=None
-        Which output to explain: ``None`` for the only output (or the
-        positive class of a binary classifier), ``"predicted"`` for the
-        arg-max output at each explained row, a class label, or an output
-        column index.
-    output : {"auto", "predict", "proba", "decision"}, default="auto"
-        Which method of a scikit-learn estimator to explain.
-    batch_size : int, default=10000
-        Largest number of input rows handed to the model in one call
-        (perturbed copies counted); results do not depend on it.
-    n_jobs : int or None, default=None
-        Joblib workers for :meth:`transform`, each explaining a contiguous
-        block of rows; results do not depend on it.
-
+""" + MODEL_PARAMS_DOC + """
     Attributes
     ----------
     baseline_ : ndarray of shape (n_features,)

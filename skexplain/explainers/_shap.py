@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseExplainer
+from ._base import MODEL_PARAMS_DOC, BaseExplainer
 
 __all__ = ["KernelSHAP", "shapley_kernel_weight"]
 
@@ -67,7 +67,7 @@ def _coalitions(d, n_samples, rng):
 
 
 class KernelSHAP(BaseExplainer):
-    """KernelSHAP: Shapley values by weighted regression on coalitions.
+    __doc__ = """KernelSHAP: Shapley values by weighted regression on coalitions.
 
     The value of a coalition ``z`` (0/1 per feature) at ``x`` is the
     interventional expectation ``v(z) = mean_b f(x_z, b_{not z})`` over the
@@ -94,20 +94,7 @@ class KernelSHAP(BaseExplainer):
         Cap on the background drawn from the training data.
     random_state : int, RandomState instance or None, default=None
         Seeds coalition sampling and the background subsample.
-    target : None, "predicted", class label or int, default=None
-        Which output to explain: ``None`` for the only output (or the
-        positive class of a binary classifier), ``"predicted"`` for the
-        arg-max output at each explained row, a class label, or an output
-        column index.
-    output : {"auto", "predict", "proba", "decision"}, default="auto"
-        Which method of a scikit-learn estimator to explain.
-    batch_size : int, default=10000
-        Largest number of input rows handed to the model in one call
-        (perturbed copies counted); results do not depend on it.
-    n_jobs : int or None, default=None
-        Joblib workers for :meth:`transform`, each explaining a contiguous
-        block of rows; results do not depend on it.
-
+""" + MODEL_PARAMS_DOC + """
     Attributes
     ----------
     background_ : ndarray of shape (n_background, n_features)

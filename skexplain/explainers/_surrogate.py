@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import BaseExplainer
+from ._base import MODEL_PARAMS_DOC, BaseExplainer
 from ._smooth import _COMMON_DOC, _correlate, gaussian_factor
 
 __all__ = ["CLIME", "LIME", "weighted_linear_fit"]
@@ -197,20 +197,7 @@ class LIME(BaseExplainer):
     random_state : int, RandomState instance or None, default=None
         Seeds the perturbations (drawn at ``fit``; ``transform`` is then
         deterministic).
-    target : None, "predicted", class label or int, default=None
-        Which output to explain: ``None`` for the only output (or the
-        positive class of a binary classifier), ``"predicted"`` for the
-        arg-max output at each explained row, a class label, or an output
-        column index.
-    output : {"auto", "predict", "proba", "decision"}, default="auto"
-        Which method of a scikit-learn estimator to explain.
-    batch_size : int, default=10000
-        Largest number of input rows handed to the model in one call
-        (perturbed copies counted); results do not depend on it.
-    n_jobs : int or None, default=None
-        Joblib workers for :meth:`transform`, each explaining a contiguous
-        block of rows; results do not depend on it.
-
+""" + MODEL_PARAMS_DOC + """
     Attributes
     ----------
     scale_ : ndarray of shape (n_features,)
