@@ -161,7 +161,7 @@ class FirstOrderResult:
 
 
 class PDHGSolver(Solver):
-    """Preconditioned PDHG for ``min F(K E) s.t. E in C``, the large-N solver.
+    """Preconditioned PDHG for ``min F(K E)`` subject to ``E in C``, the large-N solver.
 
     The weights of the loss go into the operator and the steps are Pock &
     Chambolle's diagonal preconditioners ``sigma_e = omega / (2 w_e)``,

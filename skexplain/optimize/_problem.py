@@ -208,7 +208,7 @@ class Block:
 
 
 class ExplanationProblem:
-    """The problem ``min robustness(E) s.t. faithfulness(E) <= budget``, prepared once.
+    """The problem: minimise robustness(E) subject to faithfulness(E) <= budget, prepared once.
 
     The data of the problem, prepared once and shared by every solve (a fit
     is one budget, the explanation path many): the gradients' centre
