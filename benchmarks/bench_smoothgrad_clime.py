@@ -53,8 +53,8 @@ def main(argv=None):
     cols = np.zeros(n * S, dtype=np.intp)
     bs = args.batch_size
 
-    sg = SmoothGrad(sigma=0.5, n_samples=S, random_state=0, batch_size=bs).fit(X, model)
-    cl = CLIME(sigma=0.5, n_samples=S, random_state=0, batch_size=bs).fit(X, model)
+    sg = SmoothGrad(model, sigma=0.5, n_samples=S, random_state=0, batch_size=bs).fit(X)
+    cl = CLIME(model, sigma=0.5, n_samples=S, random_state=0, batch_size=bs).fit(X)
     rows = [
         ("SmoothGrad", best_of(lambda: sg.transform(X), args.repeat),
          best_of(lambda: model.gradient(Xrep, cols, batch_size=bs), args.repeat)),

@@ -1,9 +1,8 @@
 """scikit-learn's estimator checks on every classic explainer.
 
-The explainers take their model from the constructor here; the checks' ``y``
-(an array) is ignored by ``fit`` when the ``model`` parameter is set, as it
-is in a Pipeline. The models are module-level functions (picklable) that
-accept any number of features.
+Each real class, constructed with its model (``fit(X, y)`` ignores ``y``,
+scikit-learn's convention for transformers), passes every check. The models
+are module-level functions (picklable) that accept any number of features.
 """
 
 import numpy as np
@@ -61,15 +60,6 @@ ESTIMATORS = [
 ]
 
 
-# Checks that cannot pass, with the reason.
-EXPECTED_FAILURES = {
-    # fit's second parameter is named ``model``: the API is fit(X, model)
-    # (issue 3). A ``y`` array passed there positionally, as Pipelines and
-    # model-selection tools do, is ignored when the constructor has a model.
-    "check_fit_score_takes_y": "fit(X, model): the second argument is the model",
-}
-
-
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILURES)
+@parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -232,11 +232,11 @@ def test_sklearn_classifier_with_targets_and_pipeline():
     clf = LogisticRegression().fit(X, y)
     w = clf.coef_[0]
     p = clf.predict_proba(X[:5])[:, 1]
-    g = Gradient().fit(X, clf).transform(X[:5])  # positive class "b"
+    g = Gradient(clf).fit(X).transform(X[:5])  # positive class "b"
     np.testing.assert_allclose(g, (p * (1 - p))[:, None] * w, rtol=1e-9)
-    g_a = Gradient(target="a").fit(X, clf).transform(X[:5])
+    g_a = Gradient(clf, target="a").fit(X).transform(X[:5])
     np.testing.assert_allclose(g_a, -g, rtol=1e-9)
-    dec = Gradient(output="decision").fit(X, clf).transform(X[:2])
+    dec = Gradient(clf, output="decision").fit(X).transform(X[:2])
     np.testing.assert_allclose(dec, np.tile(w, (2, 1)), rtol=1e-12)
     # a Pipeline passes y to fit: ignored because the model is a parameter
     pipe = make_pipeline(StandardScaler(), Gradient(lambda Z: 2 * Z))
@@ -251,15 +251,18 @@ def test_multiclass_needs_a_target():
     with pytest.warns(Warning):
         mlp.fit(X, y)
     with pytest.raises(ValueError, match="target is required"):
-        SmoothGrad(random_state=0).fit(X, mlp)
-    pred = SmoothGrad(target="predicted", n_samples=4, random_state=0).fit(X, mlp)
+        SmoothGrad(mlp, random_state=0).fit(X)
+    pred = SmoothGrad(mlp, target="predicted", n_samples=4, random_state=0).fit(X)
     assert pred.transform(X[:3]).shape == (3, 3)
 
 
 def test_cloned_estimator_parameter_is_unfitted_and_says_so():
     clf = LogisticRegression().fit(X5, X5[:, 0] > 0)
-    with pytest.raises(Exception, match="not fitted"):
+    with pytest.raises(Exception, match=r"not fitted.*clone.*FrozenEstimator\(model\)"):
         clone(Gradient(model=clf)).fit(X5)
+    from sklearn.frozen import FrozenEstimator
+    frozen = clone(Gradient(model=FrozenEstimator(clf))).fit(X5)
+    np.testing.assert_allclose(frozen.transform(X5), Gradient(clf).fit(X5).transform(X5))
     fm = FunctionModel(gradient=cubic_grad)
     np.testing.assert_allclose(clone(Gradient(model=fm)).fit_transform(X5), cubic_grad(X5))
 
@@ -274,7 +277,7 @@ def test_cloned_estimator_parameter_is_unfitted_and_says_so():
     (lambda: KernelSmoothGrad(cubic_grad), "sampler is required"),
     (lambda: KernelSmoothGrad(cubic_grad, sampler=lambda U: U[:, :1]), "sampler must map"),
     (lambda: Gradient(lambda X: X[:, :2]), "gradient must return an array"),
-    (lambda: Gradient(), "model is required"),
+    (lambda: Gradient(), r"Gradient needs a model: Gradient\(model=\.\.\.\)"),
     (lambda: LIME(cubic, scale=[1.0]), "scale must be"),
 ])
 def test_bad_parameters_raise_clear_errors(make, match):
@@ -282,6 +285,14 @@ def test_bad_parameters_raise_clear_errors(make, match):
         make().fit(X5)
 
 
-def test_fit_rejects_an_array_as_model_without_a_model_parameter():
-    with pytest.raises(ValueError, match="second argument is the model"):
+def test_fit_ignores_y_and_still_takes_a_model_with_a_future_warning():
+    # an array y is ignored (scikit-learn's convention): without a model parameter
+    # the error says where the model goes
+    with pytest.raises(ValueError, match=r"needs a model: Gradient\(model=\.\.\.\)"):
         Gradient().fit(X5, np.zeros(len(X5)))
+    np.testing.assert_array_equal(Gradient(np.cos).fit(X5, np.zeros(len(X5))).transform(X5),
+                                  np.cos(X5))
+    # the older fit(X, model) works for one more release, with a FutureWarning
+    with pytest.warns(FutureWarning, match=r"fit\(X, model\) is deprecated"):
+        old = Gradient().fit(X5, np.cos)
+    np.testing.assert_array_equal(old.transform(X5), np.cos(X5))

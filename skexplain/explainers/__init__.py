@@ -1,8 +1,9 @@
 """Classic attribution explainers as scikit-learn transformers.
 
-Every explainer is fitted with ``fit(X, model)`` (or a ``model`` given to
-the constructor) and returns an ``(n_samples, n_features)`` attribution
-array from ``transform(X)``. Gradient methods: :class:`Gradient`,
+Every explainer takes its model in the constructor, ``Explainer(model)``,
+is fitted with ``fit(X)`` (a ``y`` is ignored, scikit-learn's convention for
+transformers) and returns an ``(n_samples, n_features)`` attribution array
+from ``transform(X)``. Gradient methods: :class:`Gradient`,
 :class:`GradientXInput`, :class:`IntegratedGradients`, :class:`SmoothGrad`,
 :class:`UniGrad`, :class:`KernelSmoothGrad`. Perturbation methods:
 :class:`CLIME`, :class:`LIME`, :class:`KernelSHAP`. Mask learning:

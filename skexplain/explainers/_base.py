@@ -9,19 +9,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ..models import as_model
+import warnings
+
+from ..models import as_model, check_gradient_informative
 from ..models._base import FD_STEP
 from ..utils import validate_points
 from ._noise import draw_seed, standard_normals, uniforms
 
 __all__ = ["BaseExplainer"]
-
-
-def _unwrap_frozen(model):
-    """scikit-learn's FrozenEstimator: explain the estimator it wraps."""
-    if type(model).__name__ == "FrozenEstimator" and hasattr(model, "estimator"):
-        return model.estimator
-    return model
 
 
 def _is_array_like(obj):
@@ -51,10 +46,15 @@ MODEL_PARAMS_DOC = """    target : None, "predicted", class label or int, defaul
 class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Shared behaviour of the attribution explainers.
 
-    ``fit(X, model)`` resolves the model (see :func:`skexplain.models.as_model`)
-    and learns what the method needs from ``X`` (a background set, feature
-    scales, a baseline); ``transform(X)`` returns one attribution per row and
-    feature, shape ``(n_samples, n_features)``.
+    ``Explainer(model).fit(X)`` resolves the model (see
+    :func:`skexplain.models.as_model`) and learns what the method needs from
+    ``X`` (a background set, feature scales, a baseline); ``fit`` ignores a
+    ``y``, so an explainer is the last step of a Pipeline or the estimator of
+    a GridSearchCV that passes labels. ``transform(X)`` returns one
+    attribution per row and feature, shape ``(n_samples, n_features)``.
+    Gradient methods refuse models whose gradient is zero almost everywhere
+    (tree ensembles, k-NN: see
+    :func:`~skexplain.models.check_gradient_informative`).
 
     Subclasses set ``_callable_as`` (how a bare callable is read:
     ``"gradient"`` or ``"predict"``) and implement ``_explain(X, columns)``;
@@ -119,18 +119,18 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Hook: learn method-specific state from the training data."""
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, model=None):
+    def fit(self, X, y=None):
         """Resolve the model and learn what the method needs from ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Training (reference) data.
-        model : estimator, callable, FunctionModel, or None
-            The model to explain; defaults to the ``model`` parameter. An
-            array given here (a ``y`` passed along by a Pipeline or a
-            model-selection tool) is ignored when the ``model`` parameter is
-            set.
+        y : None
+            Ignored (a Pipeline or a model-selection tool passes its labels
+            here). The model comes from the ``model`` parameter; passing it
+            here, ``fit(X, model)``, still works but is deprecated
+            (``FutureWarning``).
 
         Returns
         -------
@@ -138,18 +138,22 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             The fitted explainer.
         """
         X = validate_points(self, X)
-        if model is None or (self.model is not None and _is_array_like(model)):
-            model = self.model
-        if _is_array_like(model):
+        model = self.model
+        if y is not None and not _is_array_like(y):
+            warnings.warn(
+                f"fit(X, model) is deprecated and will be removed: pass the model to the "
+                f"constructor, {type(self).__name__}(model).fit(X). fit's second "
+                "argument is y, which explainers ignore (scikit-learn's convention).",
+                FutureWarning, stacklevel=3)
+            model = y
+        if model is None:
             raise ValueError(
-                "fit's second argument is the model to explain (an estimator or a "
-                "callable); got an array. Pass the model to fit(X, model) or to "
-                "the constructor."
+                f"{type(self).__name__} needs a model: {type(self).__name__}(model=...) "
+                "with a fitted scikit-learn estimator (or sklearn.frozen.FrozenEstimator "
+                "of one), a callable, a FunctionModel or a torch module."
             )
-        self.model_ = as_model(
-            _unwrap_frozen(model), callable_as=self._callable_as, output=self.output,
-            fd_step=FD_STEP,
-        )
+        self.model_ = as_model(model, callable_as=self._callable_as, output=self.output,
+                               fd_step=FD_STEP)
         if self._stochastic:
             self.seed_ = draw_seed(self.random_state)
         self._fit_extra(X)
@@ -157,6 +161,9 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if X.shape[0]:
             cols = self.model_.resolve_target(self.target, X[:1], batch_size=self.batch_size)
             if self._callable_as == "gradient":
+                check_gradient_informative(self.model_, model, X, target=self.target,
+                                           batch_size=self.batch_size,
+                                           what=type(self).__name__)
                 self.model_.gradient(X[:1], cols)
         return self
 
@@ -207,30 +214,26 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         columns = self.model_.resolve_target(self.target, X, batch_size=self.batch_size)
         return X, columns
 
-    def fit_transform(self, X, model=None, **fit_params):
-        """Fit, then explain the same points: ``fit(X, model).transform(X)``.
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then explain the same points: ``fit(X, y).transform(X)``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Points to explain (and to fit on).
-        model : estimator, callable, FunctionModel or None, default=None
-            As in :meth:`fit`.
+        y : None
+            Ignored, as in :meth:`fit`.
         **fit_params : dict
-            A ``y=`` keyword (as model-selection tools pass) is read like
-            the second argument of :meth:`fit`; anything else is an error.
+            Nothing else is accepted (an error names what was passed).
 
         Returns
         -------
         attributions : ndarray of shape (n_samples, n_features)
             As :meth:`transform`.
         """
-        if "y" in fit_params:
-            y = fit_params.pop("y")
-            model = y if model is None else model
         if fit_params:
             raise TypeError(f"fit_transform got unexpected arguments {sorted(fit_params)}.")
-        return self.fit(X, model).transform(X)
+        return self.fit(X, y).transform(X)
 
     # -- helpers for subclasses ---------------------------------------------
     def _point_chunks(self, n, rows_per_point):

@@ -7,8 +7,9 @@ a ``torch.nn.Module`` (the ``torch`` extra).
 """
 
 from ._base import FD_STEP, ModelAdapter
+from ._checks import check_gradient_informative, piecewise_constant_model
 from ._function import FunctionModel
-from ._resolve import as_model
+from ._resolve import as_model, unwrap_frozen
 from ._sklearn import EstimatorModel, sklearn_model
 from ._torch import TorchModel
 
@@ -19,5 +20,8 @@ __all__ = [
     "ModelAdapter",
     "TorchModel",
     "as_model",
+    "check_gradient_informative",
+    "piecewise_constant_model",
     "sklearn_model",
+    "unwrap_frozen",
 ]

@@ -80,6 +80,9 @@ class ModelAdapter:
 
     exact_gradient = False
     classes_ = None
+    #: The output explained when ``columns`` is not given (see
+    #: :meth:`resolve_target`); :func:`as_model` sets it.
+    target = None
 
     def __init__(self, fd_step=FD_STEP):
         if not isinstance(fd_step, numbers.Real) or not fd_step > 0:
@@ -159,15 +162,16 @@ class ModelAdapter:
         parts = [self._checked_outputs(X[a:b]) for a, b in _blocks(X.shape[0], batch_size)]
         return np.concatenate(parts, axis=0)
 
-    def predict(self, X, columns, *, batch_size=None):
+    def predict(self, X, columns=None, *, batch_size=None):
         """Output ``columns[i]`` at row ``i`` of ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n, d)
             Inputs.
-        columns : int or array-like of int of shape (n,)
-            Output column of each row (a scalar: the same for all).
+        columns : int, array-like of int of shape (n,) or None, default=None
+            Output column of each row (a scalar: the same for all; ``None``:
+            the adapter's :attr:`target`).
         batch_size : int or None, default=None
             Rows per model call (``None``: all at once).
 
@@ -177,8 +181,8 @@ class ModelAdapter:
             Finite, float64.
         """
         X = np.asarray(X, dtype=np.float64)
-        columns = self._broadcast_columns(columns, X.shape[0])
         batch_size = _check_batch_size(batch_size)
+        columns = self._columns(columns, X, batch_size)
         parts = []
         for a, b in _blocks(X.shape[0], batch_size):
             out = self._checked_outputs(X[a:b])
@@ -186,18 +190,20 @@ class ModelAdapter:
             parts.append(out[np.arange(b - a), columns[a:b]])
         return np.concatenate(parts)
 
-    def gradient(self, X, columns, *, batch_size=None):
+    def gradient(self, X, columns=None, *, batch_size=None):
         """Input gradient of output ``columns[i]`` at row ``i``.
 
         With finite differences each block of ``batch_size`` points costs
-        ``2 d`` model evaluations per point.
+        ``2 d`` model evaluations per point. ``adapter.gradient`` with ``X``
+        alone is a gradient function (``grad_fn=``) of the adapter's target.
 
         Parameters
         ----------
         X : array-like of shape (n, d)
             Inputs.
-        columns : int or array-like of int of shape (n,)
-            Output column of each row (a scalar: the same for all).
+        columns : int, array-like of int of shape (n,) or None, default=None
+            Output column of each row (a scalar: the same for all; ``None``:
+            the adapter's :attr:`target`).
         batch_size : int or None, default=None
             Rows per model call (``None``: all at once).
 
@@ -207,8 +213,8 @@ class ModelAdapter:
             Finite, float64.
         """
         X = np.asarray(X, dtype=np.float64)
-        columns = self._broadcast_columns(columns, X.shape[0])
         batch_size = _check_batch_size(batch_size)
+        columns = self._columns(columns, X, batch_size)
         parts = []
         for a, b in _blocks(X.shape[0], batch_size):
             Xb = X[a:b]
@@ -283,6 +289,11 @@ class ModelAdapter:
         return G
 
     # -- targets --------------------------------------------------------------
+    def _columns(self, columns, X, batch_size):
+        if columns is None:
+            return self.resolve_target(self.target, X, batch_size=batch_size)
+        return self._broadcast_columns(columns, X.shape[0])
+
     @staticmethod
     def _broadcast_columns(columns, n):
         columns = np.asarray(columns, dtype=np.intp)

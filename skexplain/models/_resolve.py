@@ -9,10 +9,37 @@ from ._function import FunctionModel
 from ._sklearn import sklearn_model
 from ._torch import TorchModel, is_torch_module
 
-__all__ = ["as_model"]
+__all__ = ["as_model", "unwrap_frozen"]
 
 
-def as_model(model, *, callable_as="predict", output="auto", fd_step=FD_STEP):
+def unwrap_frozen(model):
+    """The estimator a ``sklearn.frozen.FrozenEstimator`` wraps (else ``model``).
+
+    Parameters
+    ----------
+    model : object
+        A model, possibly frozen.
+
+    Returns
+    -------
+    model : object
+        What to explain.
+
+    Examples
+    --------
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> from sklearn.linear_model import Ridge
+    >>> from skexplain.models import unwrap_frozen
+    >>> ridge = Ridge().fit([[0.0], [1.0]], [0.0, 1.0])
+    >>> unwrap_frozen(FrozenEstimator(ridge)) is ridge
+    True
+    """
+    if type(model).__name__ == "FrozenEstimator" and hasattr(model, "estimator"):
+        return model.estimator
+    return model
+
+
+def as_model(model, *, callable_as="predict", output="auto", target=None, fd_step=FD_STEP):
     """Wrap ``model`` in a :class:`ModelAdapter`.
 
     Parameters
@@ -27,6 +54,10 @@ def as_model(model, *, callable_as="predict", output="auto", fd_step=FD_STEP):
     output : {"auto", "predict", "proba", "decision"}, default="auto"
         Which output of a scikit-learn estimator to explain (see
         :func:`~skexplain.models.sklearn_model`).
+    target : None, "predicted", class label or int, default=None
+        The output explained when no columns are given, so that
+        ``adapter.gradient(X)`` is a gradient function (see
+        :meth:`ModelAdapter.resolve_target`).
     fd_step : float
         Relative finite-difference step where no exact gradient is known.
 
@@ -51,6 +82,13 @@ def as_model(model, *, callable_as="predict", output="auto", fd_step=FD_STEP):
     array([[ 2., -1.],
            [ 2., -1.]])
     """
+    adapter = _adapter(unwrap_frozen(model), callable_as, output, fd_step)
+    if target is not None:
+        adapter.target = target
+    return adapter
+
+
+def _adapter(model, callable_as, output, fd_step):
     if isinstance(model, ModelAdapter):
         # a shallow copy: the adapter caches facts (number of outputs) on
         # itself, and an estimator's parameters must not change during fit

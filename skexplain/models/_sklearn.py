@@ -85,6 +85,12 @@ class EstimatorModel(ModelAdapter):
             )
 
     def _raw(self, X):
+        names = getattr(self.estimator, "feature_names_in_", None)
+        if names is not None and X.shape[1] == len(names):
+            # fitted on a DataFrame: give it one (scikit-learn warns otherwise)
+            import pandas as pd
+
+            X = pd.DataFrame(X, columns=names)
         out = getattr(self.estimator, self._method)(X)
         if self.output == "decision" and np.ndim(out) == 1 and self.classes_ is not None \
                 and len(self.classes_) == 2:
@@ -460,11 +466,21 @@ def sklearn_model(estimator, *, output="auto", fd_step=FD_STEP):
     >>> model.exact_gradient, model.outputs(X).shape
     (True, (4, 2))
     """
+    from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
     if output not in _OUTPUTS:
         raise ValueError(f"output must be one of {_OUTPUTS}; got {output!r}.")
-    check_is_fitted(estimator)
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        raise NotFittedError(
+            f"model {type(estimator).__name__} is not fitted. If you fitted it, the "
+            "estimator received an unfitted copy: scikit-learn's clone (used by "
+            "GridSearchCV, cross_validate and Pipeline) copies an estimator passed as a "
+            "parameter without its fit. Pass sklearn.frozen.FrozenEstimator(model) "
+            "instead, which clone keeps fitted."
+        ) from None
     if output == "auto":
         output = _default_output(estimator)
     if output == "predict" and is_classifier(estimator):

@@ -166,11 +166,11 @@ def _equivalence_row(dataset, acc, mlp, X, sigma2, n, n_neighbors, neighbor_vari
     t0 = time.perf_counter()
     sigma = float(np.sqrt(sigma2))
     kw = dict(n_neighbors=n_neighbors, variance=neighbor_variance, random_state=random_state)
-    sg = SmoothGrad(sigma=sigma, n_samples=n, random_state=random_state).fit(X, mlp)
+    sg = SmoothGrad(mlp, sigma=sigma, n_samples=n, random_state=random_state).fit(X)
     row = dict(dataset=dataset, accuracy=acc, sigma2=sigma2, n=n, l1_gap=np.nan,
                robustness_sg=neighborhood_robustness(sg, X, **kw), robustness_clime=np.nan)
     if n > X.shape[1]:  # C-LIME needs more perturbations than features
-        cl = CLIME(sigma=sigma, n_samples=n, random_state=random_state).fit(X, mlp)
+        cl = CLIME(mlp, sigma=sigma, n_samples=n, random_state=random_state).fit(X)
         row["l1_gap"] = float(np.abs(sg.transform(X) - cl.transform(X)).sum(axis=1).mean())
         row["robustness_clime"] = neighborhood_robustness(cl, X, **kw)
     row["seconds"] = time.perf_counter() - t0
@@ -264,8 +264,8 @@ def run_tradeoff(sigmas=None, *, delta=1.0, n_samples=1000, lipschitz_radius=Non
 
 def _tradeoff_row(name, model, P, radius, sigma, n_samples, lipschitz_samples, random_state):
     """Worker: one (setting, sigma) row of :func:`run_tradeoff`."""
-    sg = SmoothGrad(sigma=sigma, n_samples=n_samples, shared_noise=True,
-                    random_state=random_state).fit(P, model)
+    sg = SmoothGrad(model, sigma=sigma, n_samples=n_samples, shared_noise=True,
+                    random_state=random_state).fit(P)
     E = sg.transform(P)
     dist = marginal_faithfulness(model, P, E, similarity="distance", per_point=True)
     return dict(setting=name, sigma=sigma,
