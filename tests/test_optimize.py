@@ -279,7 +279,7 @@ def test_bad_inputs_raise_clear_errors(data):
         est.fit(X, G[:, 0])
     with pytest.raises(ValueError, match="either as y .* or as grad_fn"):
         est.fit(X, G, grad_fn=gradient_sin)
-    with pytest.raises(ValueError, match="needs the model's gradients"):
+    with pytest.raises(ValueError, match="needs a model or its gradients"):
         est.fit(X)
     with pytest.raises(ValueError, match="1 sample"):
         est.fit(X[:1], G[:1])

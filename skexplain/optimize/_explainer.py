@@ -7,15 +7,17 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import InaccurateSolutionWarning, NoNeighborsWarning
+from ..explainers import BaseExplainer
 from ..losses import RobustnessLoss, get_loss
 from ..metrics._robustness import faithfulness_loss
 from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
 from ..utils import compute_gradients, validate_points
 from ..utils._parallel import parallel_map
+from ._base import base_explanations, fit_base, looks_like_model
 from ._budgets import Budget, PointwiseBudget, get_budget
 from ._conic import ConicSolver, PointPrograms
 from ._path import prepare, solve_blocks
@@ -51,6 +53,19 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     paper) compare each explanation with those of its neighbours within
     radius ``u``; see :mod:`skexplain.metrics` for their exact definitions.
 
+    Two ways to give the model. **A model** (``model=``: a fitted
+    scikit-learn estimator or Pipeline, a torch module, a prediction
+    callable, a ``FunctionModel``): ``fit(X, y=None)`` ignores ``y`` (so the
+    explainer works as the last step of a Pipeline, or in GridSearchCV with
+    labels) and ``transform`` computes what it needs; the faithfulness term
+    is ``||B(x_n) - E_n||^2`` with ``B`` the *base* explanation: the model's
+    gradient (``base="gradient"``) or any explainer (``base=SmoothGrad(...)``,
+    ``KernelSHAP(...)``, ...), which makes any attribution method robust at
+    a chosen faithfulness cost; ``L_max``, the budgets, the scorers and
+    :func:`explanation_path` follow the base. **Gradients** (no model):
+    ``fit(X, gradients)`` with an array, or a gradient callable as
+    ``grad_fn``; ``transform(X, grad_fn=...)`` then needs them for new points.
+
     Parameters
     ----------
     robustness : str or RobustnessLoss, default="max_sensitivity"
@@ -68,6 +83,23 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Faithfulness budget as a fraction of ``L_max``. ``0`` returns the
         gradients; ``>= 1`` makes the mean gradient feasible, which is then
         returned (it has zero robustness loss). Neither case calls a solver.
+    model : object or None, default=None
+        The model to explain (anything :func:`~skexplain.models.as_model`
+        accepts; a bare callable is read as the prediction function). Wrap a
+        fitted scikit-learn estimator in ``sklearn.frozen.FrozenEstimator``
+        for GridSearchCV or ``clone``, which unfit an estimator parameter
+        (an unfitted model gives an error that says so). A model passed to
+        ``fit`` or as ``grad_fn`` is read as this parameter.
+    base : "gradient" or BaseExplainer, default="gradient"
+        The base explanations the budget is measured from: the model's
+        input gradient, or an explainer instance of
+        :mod:`skexplain.explainers` (cloned, given ``model`` unless it has
+        its own). Only with a model. Gradient bases refuse piecewise-constant
+        models (tree ensembles, k-NN): use ``base=KernelSHAP(...)`` there.
+    target : None, "predicted", class label or int, default=None
+        Which output of the model to explain (as for the explainers).
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn model to explain.
     eta : float or None, default=None
         Absolute budget; when given it replaces ``eta_frac`` (the effective
         fraction ``eta / L_max`` is stored as ``eta_frac_``).
@@ -114,8 +146,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         alone and gives others hundreds of neighbours.
     grad_fn : callable or None, default=None
         Gradient function ``X -> (n, d)`` used when ``fit``/``transform`` are
-        not given gradients. Must be picklable (a module-level function) for
-        the fitted estimator to pickle.
+        not given gradients (without a ``model``). Must be picklable (a
+        module-level function) for the fitted estimator to pickle.
     batch_size : int or None, default=None
         Evaluate a gradient callable on blocks of at most this many rows.
     n_jobs : int or None, default=None
@@ -132,7 +164,11 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     explanations_ : ndarray of shape (n_samples, n_features)
         Optimised explanations of the training points.
     gradients_ : ndarray of shape (n_samples, n_features)
-        Gradients of the training points.
+        The base explanations of the training points (the gradients, unless
+        ``base`` is an explainer).
+    base_ : BaseExplainer or None
+        The fitted base explainer (with a ``model``), which ``transform``
+        applies to new points.
     X_fit_ : ndarray of shape (n_samples, n_features)
         Training points (needed to find the neighbours of new points).
     eta_ : float
@@ -222,6 +258,10 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     _transform_takes_gradients = True
 
     _parameter_constraints = {
+        "model": "no_validation",
+        "base": [str, BaseExplainer],
+        "target": "no_validation",
+        "output": [StrOptions({"auto", "predict", "proba", "decision"})],
         "robustness": [str, RobustnessLoss],
         "u": [Interval(Real, 0, None, closed="neither")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
@@ -231,15 +271,20 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "squared": ["boolean"],
         "solver": [str, Solver],
         "solver_options": [dict, None],
-        "grad_fn": [callable, None],
+        "grad_fn": "no_validation",      # a callable, or a model object (read as model)
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
     }
 
     def __init__(self, robustness="max_sensitivity", u=2.0, eta_frac=0.2, *,
+                 model=None, base="gradient", target=None, output="auto",
                  eta=None, faithfulness="global", squared=False, solver="auto",
                  solver_options=None, n_neighbors=None, grad_fn=None, batch_size=None,
                  n_jobs=None):
+        self.model = model
+        self.base = base
+        self.target = target
+        self.output = output
         self.robustness = robustness
         self.u = u
         self.n_neighbors = n_neighbors
@@ -260,6 +305,23 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ fit
+    def _model_source(self, y, grad_fn):
+        """The model whose base explanations are optimised, or ``None``.
+
+        The ``model`` parameter; else a model object passed where gradients
+        are expected (``fit(X, mlp)``, ``grad_fn=mlp``,
+        ``OptimizedExplainer(grad_fn=mlp)``), which is read as the model.
+        """
+        if self.model is not None:
+            if grad_fn is not None:
+                raise ValueError("grad_fn and the model parameter are two sources of the "
+                                 "base explanations: give one of them.")
+            return self.model
+        for candidate in (grad_fn, y, self.grad_fn):
+            if candidate is not None and looks_like_model(candidate):
+                return candidate
+        return None
+
     def _gradient_source(self, y, grad_fn):
         if y is not None and grad_fn is not None:
             raise ValueError(
@@ -273,9 +335,10 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if self.grad_fn is not None:
             return self.grad_fn, "grad_fn"
         raise ValueError(
-            "OptimizedExplainer needs the model's gradients: call fit(X, "
-            "gradients) with an (n_samples, n_features) array, fit(X, "
-            "grad_fn=callable), or set OptimizedExplainer(grad_fn=callable)."
+            "OptimizedExplainer needs a model or its gradients: "
+            "OptimizedExplainer(model=fitted_model) (then fit(X) ignores y), or "
+            "fit(X, gradients) with an (n_samples, n_features) array, fit(X, "
+            "grad_fn=callable), or OptimizedExplainer(grad_fn=callable)."
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -306,8 +369,23 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         get_budget(self.faithfulness)
         solver = get_solver(self.solver, self.solver_options)
         X = validate_points(self, X, min_samples=2)
-        source, name = self._gradient_source(y, grad_fn)
-        G = compute_gradients(source, X, batch_size=self.batch_size, name=name)
+        model = self._model_source(y, grad_fn)
+        if model is not None:             # base explanations of the model; y is ignored
+            base = fit_base(X, model=model, base=self.base, target=self.target,
+                            output=self.output, batch_size=self.batch_size,
+                            n_jobs=self.n_jobs)
+            G, source, name = base_explanations(base, X), None, "base explanations"
+        else:
+            if not (isinstance(self.base, str) and self.base == "gradient"):
+                raise ValueError("base= needs a model: OptimizedExplainer(model=..., "
+                                 f"base={self.base!r}).")
+            base = None
+            if self.grad_fn is not None and not callable(self.grad_fn):
+                raise ValueError(
+                    "The 'grad_fn' parameter of OptimizedExplainer must be a callable "
+                    f"X -> gradients, a model or None; got {type(self.grad_fn).__name__}.")
+            source, name = self._gradient_source(y, grad_fn)
+            G = compute_gradients(source, X, batch_size=self.batch_size, name=name)
         prep = prepare(X, G, robustness=loss, faithfulness=self.faithfulness, u=self.u,
                        n_neighbors=self.n_neighbors, n_jobs=self.n_jobs, name=name)
         problem = prep.problem
@@ -321,6 +399,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         self.X_fit_ = X
         self.gradients_ = G
+        self.base_ = base
         self.explanations_ = E
         self.loss_ = loss
         self.graph_ = prep.graph
@@ -338,7 +417,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.gradient_robustness_loss_ = loss.value(prep.graph, G)
         self.solver_ = result.solver
         self.status_ = result.status
-        self.grad_fn_ = source if callable(source) else self.grad_fn
+        self.grad_fn_ = source if callable(source) and model is None else (
+            None if model is not None else self.grad_fn)
         stats = result.stats_dict()
         stats["fit_time"] = time.perf_counter() - t_start
         self.solver_stats_ = stats
@@ -384,14 +464,22 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_points(self, X, reset=False)
-        source = grad_fn if grad_fn is not None else self.grad_fn_
-        if source is None:
-            raise ValueError(
-                "transform needs the gradients at X: pass transform(X, "
-                "grad_fn=gradients_or_callable), or fit with a gradient callable."
-            )
-        G = check_gradient_range(
-            compute_gradients(source, X, batch_size=self.batch_size, name="grad_fn"), "grad_fn")
+        if self.base_ is not None:        # the model route: base explanations of X
+            if grad_fn is not None:
+                raise ValueError("transform computes the base explanations of X from the "
+                                 "model; grad_fn is for an explainer fitted on gradients.")
+            G = check_gradient_range(base_explanations(self.base_, X), "base explanations")
+        else:
+            source = grad_fn if grad_fn is not None else self.grad_fn_
+            if source is None:
+                raise ValueError(
+                    "transform needs the gradients at X: pass transform(X, "
+                    "grad_fn=gradients_or_callable), fit with a gradient callable, or use "
+                    "OptimizedExplainer(model=...)."
+                )
+            G = check_gradient_range(
+                compute_gradients(source, X, batch_size=self.batch_size, name="grad_fn"),
+                "grad_fn")
         n = X.shape[0]
         out = np.empty_like(G)
         if self.n_neighbors is None:

@@ -242,7 +242,7 @@ def compute_gradients(source, X, *, batch_size=None, name="grad_fn", target=None
     >>> compute_gradients(lambda X: X[:, :1], X)
     Traceback (most recent call last):
     ...
-    ValueError: grad_fn must return an array of shape (2, 2) (one gradient per row of X); it returned shape (2, 1).
+    ValueError: grad_fn must return an array of shape (2, 2) (one gradient per row of X); it returned shape (2, 1). A prediction function? Pass the model itself (e.g. OptimizedExplainer(model=...)): its gradients are computed for you.
     """
     if hasattr(source, "resolve_target") and hasattr(source, "gradient"):   # ModelAdapter
         X = np.asarray(X, dtype=np.float64)
@@ -274,9 +274,12 @@ def compute_gradients(source, X, *, batch_size=None, name="grad_fn", target=None
                 f"returned a {type(Gb).__name__}."
             )
         if tuple(Gb.shape) != Xb.shape:
+            hint = ("" if len(Gb.shape) != 1 and Gb.shape[-1:] == Xb.shape[-1:] else
+                    " A prediction function? Pass the model itself (e.g. "
+                    "OptimizedExplainer(model=...)): its gradients are computed for you.")
             raise ValueError(
                 f"{name} must return an array of shape {Xb.shape} (one gradient "
-                f"per row of X); it returned shape {tuple(Gb.shape)}."
+                f"per row of X); it returned shape {tuple(Gb.shape)}.{hint}"
             )
         if np.iscomplexobj(Gb):
             raise ValueError(
