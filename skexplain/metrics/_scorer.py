@@ -104,7 +104,11 @@ def _evaluate(metric, estimator, X, y, grad_fn, params):
     Xm = _model_input(estimator, X)
     final = _final(estimator)
     G = None
-    if _takes_gradients(final):  # OptimizedExplainer: new points need their gradients
+    base = getattr(final, "base_", None)
+    if base is not None:          # OptimizedExplainer(model=...): its base explanations
+        G = np.asarray(base.transform(Xm), dtype=np.float64)
+        E = np.asarray(estimator.transform(X), dtype=np.float64)
+    elif _takes_gradients(final):  # OptimizedExplainer on gradients: new points need them
         G = _gradients(estimator, Xm, y, grad_fn)
         E = np.asarray(final.transform(Xm, grad_fn=G), dtype=np.float64)
     else:

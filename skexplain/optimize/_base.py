@@ -67,11 +67,10 @@ def fit_base(X, *, model, base="gradient", target=None, output="auto", batch_siz
         For another ``base``, or a model without a usable gradient with
         ``base="gradient"``.
     """
+    if callable(model) and not looks_like_model(model) and not isinstance(model, FunctionModel):
+        model = FunctionModel(predict=model)    # a bare callable is the prediction function
     if isinstance(base, str) and base == "gradient":
-        m = model
-        if callable(m) and not looks_like_model(m) and not isinstance(m, FunctionModel):
-            m = FunctionModel(predict=m)        # a bare callable is the prediction function
-        explainer = Gradient(m, target=target, output=output,
+        explainer = Gradient(model, target=target, output=output,
                              batch_size=10000 if batch_size is None else batch_size,
                              n_jobs=n_jobs)
     elif isinstance(base, BaseExplainer):

@@ -20,6 +20,7 @@ from ..metrics._robustness import faithfulness_loss
 from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
 from ..utils import check_points, compute_gradients
 from ..utils._parallel import parallel_map
+from ._base import base_explanations, fit_base, looks_like_model
 from ._budgets import get_budget
 from ._problem import ExplanationProblem, check_gradient_range, to_caller_units
 from ._result import SolveResult, SolveStats, Status, WarningRecord, emit_warnings
@@ -310,7 +311,8 @@ class ExplanationPath:
         return ax
 
 
-def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity", u=2.0,
+def explanation_path(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradient",
+                     target=None, output="auto", robustness="max_sensitivity", u=2.0,
                      n_neighbors=None, faithfulness="global", squared=False, solver="auto",
                      solver_options=None, batch_size=None, n_jobs=None, verbose=0):
     """Optimised explanations for each budget, building the program once.
@@ -326,11 +328,20 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
     ----------
     X : array-like of shape (n_samples, n_features)
         Points to explain.
-    grad_fn : callable or array-like of shape (n_samples, n_features)
-        Gradients at ``X`` or a callable.
+    grad_fn : callable or array-like of shape (n_samples, n_features), optional
+        Gradients at ``X`` or a callable; not with ``model``.
     eta_fracs : array-like, default=None
         Budgets as fractions of ``L_max``; ``None``: 0 and 19 values
         log-spaced from 1e-3 to 1 (20 in all).
+    model : object or None, default=None
+        The model, instead of ``grad_fn``: its base explanations are the
+        ones kept faithful to (as in :class:`~skexplain.OptimizedExplainer`).
+    base : "gradient" or BaseExplainer, default="gradient"
+        The base explanations of ``model``.
+    target : None, "predicted", class label or int, default=None
+        Which output of ``model`` to explain.
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn model to explain.
     robustness : str or RobustnessLoss, default="max_sensitivity"
         A name of :data:`skexplain.losses.LOSSES` or a loss object.
     u : float, default=2.0
@@ -381,7 +392,18 @@ def explanation_path(X, grad_fn, eta_fracs=None, *, robustness="max_sensitivity"
     if fracs.size == 0 or not np.all(np.isfinite(fracs)) or np.any(fracs < 0):
         raise ValueError("eta_fracs must be a non-empty array of finite values >= 0.")
     slv = get_solver(solver, solver_options)
-    G = compute_gradients(grad_fn, X, batch_size=batch_size, name="grad_fn")
+    if model is None and grad_fn is not None and looks_like_model(grad_fn):
+        model, grad_fn = grad_fn, None
+    if model is not None:
+        if grad_fn is not None:
+            raise ValueError("give grad_fn or model, not both.")
+        G = base_explanations(fit_base(X, model=model, base=base, target=target,
+                                       output=output, batch_size=batch_size), X)
+    elif grad_fn is None:
+        raise ValueError("explanation_path needs grad_fn (gradients or a gradient callable) "
+                         "or model=.")
+    else:
+        G = compute_gradients(grad_fn, X, batch_size=batch_size, name="grad_fn")
     prep = prepare(X, G, robustness=robustness, faithfulness=faithfulness, squared=squared,
                    u=u, n_neighbors=n_neighbors, name="grad_fn")
     problem = prep.problem
