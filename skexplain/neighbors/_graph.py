@@ -175,6 +175,19 @@ def unordered_pairs(src, dst, n):
     return keys // n, keys % n, a, b
 
 
+def _exact_distances(X, Q, src, dst, chunk=1 << 16):
+    """``||Q[src] - X[dst]||`` computed from the differences (scikit-learn's
+    brute-force search expands ``|x|^2 + |y|^2 - 2 x.y``, which loses
+    relative accuracy for close points; local stability divides by these)."""
+    X = np.asarray(X, dtype=np.float64)
+    Q = np.asarray(Q, dtype=np.float64)
+    out = np.empty(src.shape[0])
+    for a in range(0, src.shape[0], chunk):
+        D = Q[src[a:a + chunk]] - X[dst[a:a + chunk]]
+        out[a:a + chunk] = np.sqrt(np.einsum("ij,ij->i", D, D))
+    return out
+
+
 def _check_radius(u):
     if not np.isscalar(u) or not np.isfinite(u) or u <= 0:
         raise ValueError(f"u must be a positive finite radius; got {u!r}.")
@@ -225,7 +238,7 @@ def radius_neighbor_graph(X, u, *, X_query=None, nn=None):
     return NeighborGraph(
         src=src,
         dst=A.indices.astype(np.int64),
-        dist=A.data.astype(np.float64),
+        dist=_exact_distances(X, X if X_query is None else X_query, src, A.indices),
         indptr=indptr,
         n_queries=A.shape[0],
         n_targets=A.shape[1],
@@ -306,6 +319,7 @@ def knn_neighbor_graph(X, n_neighbors, *, X_query=None, nn=None, n_jobs=None):
         order = np.lexsort((cols, rows))
         src, dst, d = rows[order], cols[order], d[order]
     indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n_q))]).astype(np.int64)
-    return NeighborGraph(src=src, dst=dst, dist=d.astype(np.float64), indptr=indptr,
+    d = _exact_distances(X, X if X_query is None else X_query, src, dst)
+    return NeighborGraph(src=src, dst=dst, dist=d, indptr=indptr,
                          n_queries=n_q, n_targets=n,
                          radius=float(d.max()) if d.size else 0.0)
