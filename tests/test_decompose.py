@@ -76,8 +76,9 @@ def test_split_pointwise_equals_joint_program(metric, monkeypatch):
 def test_isolated_points_keep_gradient_under_global_budget():
     X, G = clusters()
     G[-2:] = G[:-2].mean(axis=0) + [0.1, -0.1]  # lone points hold little of L_max
-    with pytest.warns(NoNeighborsWarning, match="2 of 38"):
+    with pytest.warns(NoNeighborsWarning, match="n_isolated_ gives how many"):
         est = OptimizedExplainer("average_sensitivity", u=1.0, eta_frac=0.02).fit(X, G)
+    assert est.n_isolated_ == 2
     np.testing.assert_array_equal(est.explanations_[-2:], G[-2:])
     assert est.solver_stats_["n_blocks"] == 1
     # the whole budget goes to the points that can use it

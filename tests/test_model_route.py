@@ -197,3 +197,42 @@ def test_no_feature_name_warnings_with_a_dataframe_model():
         out = est.set_output(transform="pandas").transform(X.iloc[:3])
     assert E.shape == (5, 10) and G.shape == (5, 10)
     assert isinstance(out, pd.DataFrame) and list(out.columns) == list(X.columns)
+
+
+def test_default_neighbourhood_fits_real_data(cancer):
+    X, y, pipe = cancer
+    Xs = StandardScaler().fit_transform(X)
+    est = OptimizedExplainer(model=pipe[-1]).fit(Xs)     # the symmetrised 10-NN graph
+    assert est.k_ == 10 and est.u_ is None and est.n_isolated_ == 0
+    assert est.n_neighbors_.min() >= 10
+    # u="auto": the median distance to the 10th nearest point
+    auto = OptimizedExplainer(model=pipe[-1], u="auto")
+    with pytest.warns(Warning):
+        auto.fit(Xs)
+    d = np.linalg.norm(Xs[:, None] - Xs[None], axis=2)
+    assert auto.u_ == pytest.approx(np.median(np.sort(d, axis=1)[:, 10]), rel=1e-12)
+    assert np.mean(auto.n_neighbors_ >= 10) >= 0.5
+    big = OptimizedExplainer(model=pipe[-1], u="auto")
+    with pytest.warns(Warning):
+        big.fit(Xs * 1000)
+    assert big.u_ == pytest.approx(1000 * auto.u_, rel=1e-9)
+    # the old default radius 2.0 left most standardised points alone
+    old = OptimizedExplainer(model=pipe[-1], u=2.0)
+    with pytest.warns(Warning):
+        old.fit(Xs)
+    assert old.n_isolated_ > 0.7 * len(Xs)
+    # scorers and transform use the fitted neighbourhood
+    score = get_explanation_scorer("neg_max_sensitivity")(est, Xs[:20])
+    E = est.transform(Xs[:20])
+    assert score == pytest.approx(-robustness_loss("max_sensitivity", Xs[:20], E,
+                                                   n_neighbors=10) / 20)
+
+
+def test_a_fit_warns_once_about_isolated_points(cancer):
+    X, y, pipe = cancer
+    Xs = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        OptimizedExplainer(model=pipe[-1], u=2.0).fit(Xs)
+    assert [w.category.__name__ for w in rec] == ["NoNeighborsWarning"]
+    assert "n_isolated_" in str(rec[0].message)

@@ -1,5 +1,7 @@
 """Scorers, GridSearchCV over eta/u, and the explanation path."""
 
+import warnings
+
 import numpy as np
 import pytest
 import sklearn
@@ -64,9 +66,21 @@ def test_tradeoff_scorer():
     opt = OptimizedExplainer(u=1.0, eta_frac=0.3).fit(X, G)
     f = faithfulness_loss(G, opt.explanations_) / len(X)
     r = max_sensitivity(X, opt.explanations_, u=1.0) / len(X)
-    assert make_tradeoff_scorer(max_faithfulness=f + 1e-9)(opt, X, G) == pytest.approx(-r)
-    assert make_tradeoff_scorer(max_faithfulness=f / 2)(opt, X, G) == -np.inf
+    # max_faithfulness is a fraction of L_max on the scored points: the fit's eta_frac
+    frac = faithfulness_loss(G, opt.explanations_) / np.sum((G - G.mean(0)) ** 2)
+    assert frac == pytest.approx(0.3, rel=1e-6)
+    assert make_tradeoff_scorer(max_faithfulness=0.3 + 1e-6)(opt, X, G) == pytest.approx(-r)
+    # over the target: finite, below the gradients' own robustness, by the excess
+    r_G = max_sensitivity(X, G, u=1.0) / len(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        over = make_tradeoff_scorer(max_faithfulness=0.15)(opt, X, G)
+    assert over == pytest.approx(-(r + r_G * (1 + frac / 0.15)))
+    assert np.isfinite(over) and over < -r_G
+    assert make_tradeoff_scorer(max_faithfulness=0.05)(opt, X, G) < over
     assert make_tradeoff_scorer(weight=2.0)(opt, X, G) == pytest.approx(-(r + 2 * f))
+    with pytest.raises(ValueError, match="max_faithfulness must be a finite number"):
+        make_tradeoff_scorer(max_faithfulness=np.nan)
 
 
 def test_classic_explainer_scorers():

@@ -91,16 +91,17 @@ def _neighborhood(estimator, params):
     if "u" in params or "n_neighbors" in params:
         return {"u": params.get("u"), "n_neighbors": params.get("n_neighbors")}
     final = _final(estimator)
-    k, u = getattr(final, "n_neighbors", None), getattr(final, "u", None)
+    k = getattr(final, "k_", None) or getattr(final, "n_neighbors", None)
+    u = getattr(final, "u_", None) or getattr(final, "u", None)
     if k is None and u is None:
         raise ValueError("robustness scorers need a neighbourhood: "
                          "make_explanation_scorer(..., u=...) or (..., n_neighbors=...).")
     return {"u": None, "n_neighbors": k} if k is not None else {"u": u, "n_neighbors": None}
 
 
-def _evaluate(metric, estimator, X, y, grad_fn, params):
-    """Mean per-point value of ``metric`` (a loss: lower is better, except
-    marginal_faithfulness)."""
+def _explain(estimator, X, y, grad_fn):
+    """``(Xm, E, G)``: the points as the final step sees them, their
+    explanations, and their base explanations where already computed."""
     Xm = _model_input(estimator, X)
     final = _final(estimator)
     G = None
@@ -113,6 +114,14 @@ def _evaluate(metric, estimator, X, y, grad_fn, params):
         E = np.asarray(final.transform(Xm, grad_fn=G), dtype=np.float64)
     else:
         E = np.asarray(estimator.transform(X), dtype=np.float64)
+    return Xm, E, G
+
+
+def _evaluate(metric, estimator, X, y, grad_fn, params, explained=None):
+    """Mean per-point value of ``metric`` (a loss: lower is better, except
+    marginal_faithfulness)."""
+    Xm, E, G = _explain(estimator, X, y, grad_fn) if explained is None else explained
+    final = _final(estimator)
     if metric == "faithfulness_loss":
         G = _gradients(estimator, Xm, y, grad_fn) if G is None else G
         return float(np.mean(faithfulness_loss(G, E, per_point=True)))
@@ -235,30 +244,51 @@ class _TradeoffScorer:
 
     def __call__(self, estimator, X, y=None, **kwargs):
         X = check_points(X)
-        r = _evaluate(self.robustness, estimator, X, y, self.grad_fn, self.params)
-        f = _evaluate("faithfulness_loss", estimator, X, y, self.grad_fn, self.params)
-        if self.max_faithfulness is not None:
-            return -r if f <= self.max_faithfulness else -np.inf
-        return -(r + self.weight * f)
+        Xm, E, G = _explain(estimator, X, y, self.grad_fn)
+        G = _gradients(estimator, Xm, y, self.grad_fn) if G is None else G
+        r = _evaluate(self.robustness, estimator, X, y, self.grad_fn, self.params,
+                      explained=(Xm, E, G))
+        f = float(np.mean(faithfulness_loss(G, E, per_point=True)))
+        if self.max_faithfulness is None:
+            return -(r + self.weight * f)
+        # faithfulness as a fraction of L_max on the scored points (eta_frac's scale)
+        spread = float(np.mean(faithfulness_loss(G, np.broadcast_to(G.mean(axis=0), G.shape),
+                                                 per_point=True)))
+        frac = f / spread if spread > 0 else (0.0 if f == 0 else np.inf)
+        if frac <= self.max_faithfulness:
+            return -r
+        # too unfaithful: below the base explanations' own robustness, further
+        # below the further over the target (finite: no -inf in a search)
+        r_base = _evaluate(self.robustness, estimator, X, y, self.grad_fn, self.params,
+                           explained=(Xm, G, G))
+        excess = min(frac / self.max_faithfulness, 1e6) if self.max_faithfulness > 0 else 1e6
+        return -(r + r_base * (1.0 + excess))
 
 
 def make_tradeoff_scorer(robustness="max_sensitivity", *, max_faithfulness=None, weight=None,
                          grad_fn=None, **metric_params):
     """Select by robustness *and* faithfulness.
 
-    Either ``max_faithfulness``: the score is minus the mean robustness loss
-    if the mean per-point faithfulness loss is at most ``max_faithfulness``,
-    else ``-inf`` (robustness subject to a faithfulness target); or
-    ``weight``: minus ``robustness + weight * faithfulness`` (a weighted
-    combination). Exactly one must be given.
+    Either ``max_faithfulness``: robustness subject to a faithfulness target
+    on the scale of ``eta_frac``, a fraction of ``L_max`` computed on the
+    scored points (``sum_n ||B_n - E_n||^2 / sum_n ||B_n - mean(B)||^2``,
+    ``B`` the base explanations: 0 is perfectly faithful, 1 as unfaithful
+    as the constant mean explanation). Within the target the score is minus
+    the mean robustness loss; beyond it, minus ``robustness + r_B (1 +
+    fraction / max_faithfulness)`` with ``r_B`` the base explanations' own
+    robustness loss: finite (no ``-inf`` in a search), below every
+    feasible candidate at least as robust as the base explanations, and
+    lower the further over the target. Or ``weight``: minus ``robustness +
+    weight * faithfulness`` (mean per-point losses). Exactly one must be
+    given.
 
     Parameters
     ----------
     robustness : str, default="max_sensitivity"
         A robustness loss (any registered name, with or without ``neg_``).
     max_faithfulness : float, optional
-        Largest mean per-point faithfulness loss accepted (in squared
-        gradient units).
+        Largest faithfulness loss accepted, as a fraction of ``L_max`` on the
+        scored points (the scale of ``eta_frac``).
     weight : float, optional
         Weight of the faithfulness loss in the combined score.
     grad_fn : callable, optional
@@ -281,9 +311,15 @@ def make_tradeoff_scorer(robustness="max_sensitivity", *, max_faithfulness=None,
     >>> g = Gradient(lambda X: 2 * X).fit(X)    # exact: faithfulness loss 0
     >>> make_tradeoff_scorer(max_faithfulness=0.0, u=1.5)(g, X, 2 * X)
     -2.0
+    >>> # gradients 3x: faithfulness 0.5, 2/9 of L_max (over 0.1): -(2 + 3 (1 + 20/9))
+    >>> make_tradeoff_scorer(max_faithfulness=0.1, u=1.5)(g, X, 3 * X)
+    -11.666666666666666
     """
     if (max_faithfulness is None) == (weight is None):
         raise ValueError("give exactly one of max_faithfulness and weight.")
+    for key, value in (("max_faithfulness", max_faithfulness), ("weight", weight)):
+        if value is not None and not (np.isscalar(value) and np.isfinite(value) and value >= 0):
+            raise ValueError(f"{key} must be a finite number >= 0; got {value!r}.")
     name = robustness[4:] if robustness.startswith("neg_") else robustness
     if _sign(name) is None or name in ("faithfulness_loss", "marginal_faithfulness",
                                        "marginal_distance"):

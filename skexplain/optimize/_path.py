@@ -55,23 +55,77 @@ class Prepared:
     records: list = field(default_factory=list)
 
 
+#: Neighbours per point behind ``u="auto"``.
+AUTO_NEIGHBORS = 10
+
+
+def auto_radius(X, nn):
+    """The radius behind ``u="auto"``: the median distance to the 10th nearest point.
+
+    At that radius about half of the points have at least 10 neighbours
+    (``k = min(10, n - 1)``): a neighbourhood in the data's own scale, whatever
+    the units and the dimension, that keeps the graph sparse (about ``k``
+    neighbours per point where the density is even). Points much sparser than
+    the median may be left without neighbours (``n_isolated_``); the
+    symmetrised k-nearest-neighbour graph (``n_neighbors=k``) leaves none.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The points.
+    nn : NearestNeighbors
+        Fitted on ``X``.
+
+    Returns
+    -------
+    u : float
+    """
+    k = min(AUTO_NEIGHBORS, X.shape[0] - 1)
+    dist = nn.kneighbors(n_neighbors=k, return_distance=True)[0][:, -1]
+    u = float(np.median(dist))
+    return u if u > 0 else float(dist.max()) or 1.0
+
+
+def resolve_neighbors(X, u, n_neighbors):
+    """The ``k`` of the kNN graph to build, or ``None`` for a radius graph.
+
+    ``n_neighbors`` when given; a radius ``u`` when given (a number or
+    ``"auto"``); neither: the symmetrised ``AUTO_NEIGHBORS``-nearest-neighbour
+    graph (at most ``n - 1``), the default: on real data of uneven density
+    every radius either isolates the sparse points or connects the dense
+    ones to hundreds (measured on scikit-learn's breast-cancer, diabetes and
+    digits data), while the kNN graph leaves no point alone and keeps about
+    ``k`` neighbours each.
+    """
+    if n_neighbors is not None:
+        return n_neighbors
+    if u is None:
+        return min(AUTO_NEIGHBORS, X.shape[0] - 1)
+    return None
+
+
 def neighbor_graph(X, u, *, n_neighbors=None, n_jobs=None):
     """Neighbour index and graph of the training points, checked.
 
-    With ``n_neighbors`` the symmetrised k-nearest-neighbour graph (``u``
-    unused); else the radius-``u`` graph, which raises if no pair lies
-    within ``u``.
+    With ``n_neighbors`` (or neither it nor ``u``: see
+    :func:`resolve_neighbors`) the symmetrised k-nearest-neighbour graph;
+    else the radius-``u`` graph (``u="auto"``: :func:`auto_radius`), which
+    raises if no pair lies within ``u``.
 
     Returns
     -------
     nn : NearestNeighbors
     graph : NeighborGraph
     records : list of WarningRecord
-        A :class:`NoNeighborsWarning` with the number of isolated points.
+        A :class:`NoNeighborsWarning` when some points are isolated (one text
+        whatever their number, so that a search warns once).
     """
     nn = NearestNeighbors(n_jobs=n_jobs).fit(X)
+    n_neighbors = resolve_neighbors(X, u, n_neighbors)
     if n_neighbors is not None:
         return nn, knn_neighbor_graph(X, n_neighbors, nn=nn), []
+    if isinstance(u, str) and u == "auto":
+        u = auto_radius(X, nn)
     graph = radius_neighbor_graph(X, u, nn=nn)
     if graph.n_edges == 0:
         d1 = nn.kneighbors(n_neighbors=1, return_distance=True)[0]
@@ -80,13 +134,17 @@ def neighbor_graph(X, u, *, n_neighbors=None, n_jobs=None):
             "loss would be zero. Use a radius of at least the smallest "
             f"nearest-neighbour distance, {float(d1.min()):.6g}."
         )
-    n_isolated = int(graph.isolated.sum())
-    records = [WarningRecord(
-        NoNeighborsWarning,
-        f"{n_isolated} of {X.shape[0]} points have no neighbour within u={u}; they "
-        "contribute nothing to the robustness loss and their explanation is their gradient.",
-    )] if n_isolated else []
+    records = [WarningRecord(NoNeighborsWarning, ISOLATED_MESSAGE)] if graph.isolated.any() \
+        else []
     return nn, graph, records
+
+
+#: The text of the NoNeighborsWarning of a fit (the same whatever the count,
+#: so that Python shows it once per place: once for a whole search).
+ISOLATED_MESSAGE = (
+    "Some points have no neighbour within the radius u: they contribute nothing to the "
+    "robustness loss and their explanation is their base explanation (n_isolated_ gives "
+    "how many; n_neighbors=k leaves no point alone).")
 
 
 def prepare(X, gradients, *, robustness, faithfulness, squared=None, u=2.0, n_neighbors=None,
@@ -312,7 +370,7 @@ class ExplanationPath:
 
 
 def explanation_path(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradient",
-                     target=None, output="auto", robustness="max_sensitivity", u=2.0,
+                     target=None, output="auto", robustness="max_sensitivity", u=None,
                      n_neighbors=None, faithfulness="global", squared=False, solver="auto",
                      solver_options=None, batch_size=None, n_jobs=None, verbose=0):
     """Optimised explanations for each budget, building the program once.
@@ -344,8 +402,9 @@ def explanation_path(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradi
         Which method of a scikit-learn model to explain.
     robustness : str or RobustnessLoss, default="max_sensitivity"
         A name of :data:`skexplain.losses.LOSSES` or a loss object.
-    u : float, default=2.0
-        Neighbourhood radius (see :class:`~skexplain.OptimizedExplainer`).
+    u : float, "auto" or None, default=None
+        Neighbourhood radius (see :class:`~skexplain.OptimizedExplainer`;
+        neither ``u`` nor ``n_neighbors``: the 10-nearest-neighbour graph).
     n_neighbors : int or None, default=None
         The symmetrised k-nearest-neighbour graph instead of a radius.
     faithfulness : {"global", "pointwise"} or Budget, default="global"
