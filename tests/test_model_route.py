@@ -236,3 +236,34 @@ def test_a_fit_warns_once_about_isolated_points(cancer):
         OptimizedExplainer(model=pipe[-1], u=2.0).fit(Xs)
     assert [w.category.__name__ for w in rec] == ["NoNeighborsWarning"]
     assert "n_isolated_" in str(rec[0].message)
+
+
+@pytest.mark.parametrize("loss", ["max_sensitivity", "local_stability", "average_sensitivity",
+                                  "squared"])
+def test_batched_transform_equals_the_conic_per_point_solves(loss, random_problem):
+    import copy
+
+    from skexplain.losses import get_loss
+    from skexplain.neighbors import knn_neighbor_graph
+
+    kw = (dict(robustness="average_sensitivity", squared=True) if loss == "squared"
+          else dict(robustness=loss))
+    X, G = random_problem(120, 3, seed=11)
+    Xn, Gn = random_problem(60, 3, seed=12)
+    est = OptimizedExplainer(n_neighbors=6, eta_frac=0.3, **kw).fit(X, G)
+    conic = copy.deepcopy(est).set_params(solver="CLARABEL")   # only transform differs
+    Eb = est.transform(Xn, grad_fn=Gn)
+    Ec = conic.transform(Xn, grad_fn=Gn)
+    graph = knn_neighbor_graph(X, 6, X_query=Xn)
+    obj = get_loss(kw["robustness"], squared=kw.get("squared"))
+    ob = obj.point_values(graph, Eb, target_explanations=est.explanations_)
+    oc = obj.point_values(graph, Ec, target_explanations=est.explanations_)
+    assert np.all(ob <= oc * (1 + 1e-4) + 1e-12)             # as good, to the tolerance
+    budget = 0.3 * np.sum((Gn - G.mean(axis=0)) ** 2, axis=1)
+    assert np.all(np.sum((Eb - Gn) ** 2, axis=1) <= budget)
+    # bit for bit whatever the other rows, their order and n_jobs
+    perm = np.random.default_rng(0).permutation(len(Xn))
+    np.testing.assert_array_equal(est.transform(Xn[perm], grad_fn=Gn[perm]), Eb[perm])
+    np.testing.assert_array_equal(est.transform(Xn[7:19], grad_fn=Gn[7:19]), Eb[7:19])
+    par = copy.deepcopy(est).set_params(n_jobs=2)
+    np.testing.assert_array_equal(par.transform(Xn, grad_fn=Gn), Eb)

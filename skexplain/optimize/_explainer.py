@@ -20,6 +20,8 @@ from ..utils._parallel import parallel_map
 from ._base import base_explanations, fit_base, looks_like_model
 from ._budgets import Budget, PointwiseBudget, get_budget
 from ._conic import ConicSolver, PointPrograms
+from ._out_of_sample import batched_supported, solve_points_first_order
+from ._pdhg import PDHGSolver
 from ._path import prepare, resolve_neighbors, solve_blocks
 from ._problem import check_gradient_range, enforce_budget, scale_graph, scaled_deviations
 from ._result import Status, WarningRecord, emit_warnings
@@ -569,26 +571,84 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             ) from None
 
     def _point_solver(self):
-        """Backend and options of the small per-point programs (always conic)."""
+        """How the new points' small problems are solved.
+
+        Returns ``("first_order", solver)`` unless ``solver`` names a conic
+        backend (``"CLARABEL"``, ``"SCS"``, ``"MOSEK"`` or a ConicSolver) or
+        the loss is not of the max or sum family: then ``("conic", backend,
+        options)``, one small cvxpy problem per point.
+        """
         solver = get_solver(self.solver, self.solver_options)
         if isinstance(solver, ConicSolver):
-            backend = solver._backend()[0]
-            return backend, solver.options
-        # PDHG (or auto): the tiny per-point problems go to the conic default
-        return AutoSolver().candidates(0)[0]._backend()[0], None
+            return "conic", solver._backend()[0], solver.options
+        if not batched_supported(self.loss_):
+            return "conic", AutoSolver().candidates(0)[0]._backend()[0], None
+        return "first_order", solver if isinstance(solver, PDHGSolver) else None, None
 
     def _solve_points(self, idx, graph, G, weights):
         c, s = self.gradient_mean_, self.gradient_scale_
         H = (G - c) / s
         F = (self.explanations_ - c) / s
         radius = np.sqrt(self.eta_frac_) * np.linalg.norm(H, axis=1)   # (no G**2: no overflow)
+        how, backend, options = self._point_solver()
+        if how == "first_order":
+            sol, n_bad = self._solve_points_first_order(idx, graph, H, F, radius, weights,
+                                                        backend)
+        else:
+            sol, n_bad = self._solve_points_conic(idx, graph, H, F, radius, weights, backend,
+                                                  options)
+        # exactly inside each point's ball: first in the rescaled coordinates,
+        # then in the caller's units (rounding in the back-transform), each row
+        # measured in its own scale (so that no row depends on the others)
+        D = PointwiseBudget().project(sol - H[idx], radius[idx])
+        E = c + s * (H[idx] + D)
+        dev = G[idx] - c
+        unit = np.max(np.abs(dev), axis=1)
+        unit = np.where(unit > 0, unit, 1.0)
+        allowed = self.eta_frac_ * np.einsum("ij,ij->i", dev / unit[:, None],
+                                             dev / unit[:, None])
+        return enforce_budget(E, G[idx], unit[:, None], allowed, True), n_bad
+
+    def _solve_points_first_order(self, idx, graph, H, F, radius, weights, solver):
+        """All points at once, in row blocks (``n_jobs`` workers): a point's
+        answer does not depend on the block it is in."""
+        # solver="auto": the points still short of the tolerance after
+        # POINT_MAX_ITER iterations (rare, degenerate problems where PDHG
+        # crawls) get the conic per-point solve; an explicit PDHGSolver keeps
+        # its own max_iter and reports those points as inaccurate
+        opts = dict(tol=POINT_TOL, max_iter=POINT_MAX_ITER) if solver is None else dict(
+            tol=solver.tol, max_iter=solver.max_iter, check_every=solver.check_every,
+            primal_weight=solver.primal_weight)
+        deg = graph.degree[idx]
+        starts = graph.indptr[idx]
+        edges = np.repeat(starts, deg) + (np.arange(deg.sum()) - np.repeat(
+            np.cumsum(deg) - deg, deg))
+        indptr = np.concatenate([[0], np.cumsum(deg)])
+        EJ, w = F[graph.dst[edges]], weights[edges]
+        n_chunks = min(len(idx), max(1, effective_n_jobs(self.n_jobs)))
+        bounds = np.linspace(0, len(idx), n_chunks + 1).astype(int)
+        tasks = [(H[idx[a:b]], radius[idx[a:b]], indptr[a:b + 1] - indptr[a],
+                  EJ[indptr[a]:indptr[b]], w[indptr[a]:indptr[b]], self.loss_)
+                 for a, b in zip(bounds[:-1], bounds[1:])]
+        parts = list(parallel_map(_first_order_chunk, [(*t, opts) for t in tasks],
+                                  n_jobs=self.n_jobs))
+        sol = np.vstack([p[0] for p in parts])
+        converged = np.concatenate([p[1] for p in parts])
+        if solver is None and not converged.all():
+            rest = np.flatnonzero(~converged)
+            backend = AutoSolver().candidates(0)[0]._backend()[0]
+            sol[rest], n_bad = self._solve_points_conic(idx[rest], graph, H, F, radius, weights,
+                                                        backend, None)
+            return sol, n_bad
+        return sol, int((~converged).sum())
+
+    def _solve_points_conic(self, idx, graph, H, F, radius, weights, backend, options):
         # each point's own data: its neighbours' explanations and weights,
         # cut from the edge arrays at the CSR pointers
         cuts = graph.indptr[1:-1]
         nbr_E = np.split(F[graph.dst], cuts)
         nbr_w = np.split(weights, cuts)
         tasks = [(H[i], radius[i], nbr_E[i], nbr_w[i]) for i in idx]
-        backend, options = self._point_solver()
         n_chunks = min(len(tasks), max(1, effective_n_jobs(self.n_jobs)))
         bounds = np.linspace(0, len(tasks), n_chunks + 1).astype(int)
         results = list(parallel_map(
@@ -597,9 +657,18 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             n_jobs=self.n_jobs))
         sol = np.asarray([e for part, _ in results for e in part])
         n_bad = sum(st != Status.OPTIMAL for _, part in results for st in part)
-        # exactly inside each point's ball: first in the rescaled coordinates,
-        # then in the caller's units (rounding in the back-transform)
-        D = PointwiseBudget().project(sol - H[idx], radius[idx])
-        E = c + s * (H[idx] + D)
-        dev_u, unit, point_u = scaled_deviations(G[idx], c)
-        return enforce_budget(E, G[idx], unit, self.eta_frac_ * point_u, True), n_bad
+        return sol, n_bad
+
+
+#: Relative gap each new point's first-order solve reaches (unless a
+#: PDHGSolver with its own ``tol`` is the ``solver``).
+POINT_TOL = 1e-5
+
+#: With ``solver="auto"``, new points the first-order solve has not
+#: certified after this many iterations are solved by the conic solver.
+POINT_MAX_ITER = 500
+
+
+def _first_order_chunk(H, radius, indptr, EJ, w, loss, opts):
+    """Worker: a block of new points by the batched first-order solver."""
+    return solve_points_first_order(H, radius, indptr, EJ, w, loss, **opts)

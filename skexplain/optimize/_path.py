@@ -147,7 +147,7 @@ ISOLATED_MESSAGE = (
     "how many; n_neighbors=k leaves no point alone).")
 
 
-def prepare(X, gradients, *, robustness, faithfulness, squared=None, u=2.0, n_neighbors=None,
+def prepare(X, gradients, *, robustness, faithfulness, squared=None, u=None, n_neighbors=None,
             n_jobs=None, name="y"):
     """Everything a solve needs, from validated points and gradients.
 

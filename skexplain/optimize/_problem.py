@@ -100,8 +100,9 @@ def enforce_budget(E, G, unit, allowed, per_point):
     ----------
     E, G : ndarray of shape (n, d)
         Explanations and gradients, in the caller's units.
-    unit : float
-        The scale deviations are measured in.
+    unit : float or ndarray of shape (n, 1)
+        The scale deviations are measured in (one per row allowed with
+        ``per_point``).
     allowed : float or ndarray of shape (n,)
         The budget in ``unit ** 2``: one for all rows or one per row.
     per_point : bool
