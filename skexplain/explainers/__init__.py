@@ -6,11 +6,13 @@ transformers) and returns an ``(n_samples, n_features)`` attribution array
 from ``transform(X)``. Gradient methods: :class:`Gradient`,
 :class:`GradientXInput`, :class:`IntegratedGradients`, :class:`SmoothGrad`,
 :class:`UniGrad`, :class:`KernelSmoothGrad`. Perturbation methods:
-:class:`CLIME`, :class:`LIME`, :class:`KernelSHAP`. Mask learning:
+:class:`CLIME`, :class:`LIME`, :class:`KernelSHAP`; exact Shapley values of tree
+ensembles: :class:`TreeSHAP`. Mask learning:
 :class:`RelEx`.
 """
 
 from ._base import BaseExplainer
+from ._tree import TreeSHAP, tree_leaves
 from ._gradient import Gradient, GradientXInput, IntegratedGradients, integration_rule
 from ._relex import RelEx
 from ._shap import KernelSHAP, shapley_kernel_weight
@@ -28,9 +30,11 @@ __all__ = [
     "LIME",
     "RelEx",
     "SmoothGrad",
+    "TreeSHAP",
     "UniGrad",
     "gaussian_factor",
     "integration_rule",
     "shapley_kernel_weight",
+    "tree_leaves",
     "weighted_linear_fit",
 ]

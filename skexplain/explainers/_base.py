@@ -118,6 +118,10 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _fit_extra(self, X):
         """Hook: learn method-specific state from the training data."""
 
+    def _output_for(self, model):
+        """Hook: the output explained for ``model`` (the ``output`` parameter)."""
+        return self.output
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Resolve the model and learn what the method needs from ``X``.
@@ -152,7 +156,8 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 "with a fitted scikit-learn estimator (or sklearn.frozen.FrozenEstimator "
                 "of one), a callable, a FunctionModel or a torch module."
             )
-        self.model_ = as_model(model, callable_as=self._callable_as, output=self.output,
+        self.model_ = as_model(model, callable_as=self._callable_as,
+                               output=self._output_for(model),
                                fd_step=FD_STEP)
         if self._stochastic:
             self.seed_ = draw_seed(self.random_state)

@@ -66,6 +66,23 @@ def _coalitions(d, n_samples, rng):
     return Z, np.ones(Z.shape[0]), False
 
 
+def draw_background(background, X, max_background, rng):
+    """The background rows: ``background`` checked, or a subsample of ``X``."""
+    d = X.shape[1]
+    if background is None:
+        if X.shape[0] > max_background:
+            return X[np.sort(rng.choice(X.shape[0], max_background, replace=False))]
+        return X
+    B = np.asarray(background, dtype=np.float64)
+    B = B[None, :] if B.ndim == 1 else B
+    if B.ndim != 2 or B.shape[1] != d or B.shape[0] == 0 or not np.all(np.isfinite(B)):
+        raise ValueError(
+            f"background must be a finite array of shape (n_background, {d}); got "
+            f"shape {B.shape}."
+        )
+    return B
+
+
 class KernelSHAP(BaseExplainer):
     __doc__ = """KernelSHAP: Shapley values by weighted regression on coalitions.
 
@@ -136,18 +153,7 @@ class KernelSHAP(BaseExplainer):
     def _fit_extra(self, X):
         rng = check_random_state(self.random_state)
         d = X.shape[1]
-        if self.background is None:
-            B = X
-            if B.shape[0] > self.max_background:
-                B = B[np.sort(rng.choice(B.shape[0], self.max_background, replace=False))]
-        else:
-            B = np.asarray(self.background, dtype=np.float64)
-            B = B[None, :] if B.ndim == 1 else B
-            if B.ndim != 2 or B.shape[1] != d or B.shape[0] == 0 or not np.all(np.isfinite(B)):
-                raise ValueError(
-                    f"background must be a finite array of shape (n_background, {d}); got "
-                    f"shape {B.shape}."
-                )
+        B = draw_background(self.background, X, self.max_background, rng)
         self.background_ = B
         n_samples = 2 * d + 2048 if self.n_samples == "auto" else self.n_samples
         Z, w, self.exact_ = _coalitions(d, n_samples, rng)

@@ -101,10 +101,11 @@ def check_gradient_informative(adapter, model, X, *, target=None, batch_size=Non
     >>> check_gradient_informative(step, step, X)
     Traceback (most recent call last):
     ...
-    ValueError: FunctionModel has no usable input gradient: its finite-difference gradient is exactly zero at 16 of 16 probed points while its output varies (a step function). The explainer needs gradients and would return zeros. Explain it with a perturbation method instead: TreeSHAP (tree ensembles), KernelSHAP, LIME or CLIME (for OptimizedExplainer: base=KernelSHAP(...)).
+    ValueError: FunctionModel has no usable input gradient: its finite-difference gradient is exactly zero at 16 of 16 probed points while its output varies (a step function). The explainer needs gradients and would return zeros. Explain it with a perturbation method instead: TreeSHAP (tree ensembles), KernelSHAP, LIME or CLIME (for OptimizedExplainer: base=TreeSHAP() or base=KernelSHAP(...)).
     """
     advice = ("Explain it with a perturbation method instead: TreeSHAP (tree ensembles), "
-              "KernelSHAP, LIME or CLIME (for OptimizedExplainer: base=KernelSHAP(...)).")
+              "KernelSHAP, LIME or CLIME (for OptimizedExplainer: base=TreeSHAP() or "
+              "base=KernelSHAP(...)).")
     known = piecewise_constant_model(model)
     if known is not None and not adapter.exact_gradient:
         raise ValueError(

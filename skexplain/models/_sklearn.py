@@ -32,6 +32,20 @@ def _as_columns(out):
     return out[:, None] if out.ndim == 1 else out
 
 
+def as_fitted_frame(estimator, X):
+    """``X`` as a DataFrame with the estimator's columns if it was fitted on one.
+
+    scikit-learn warns on every call otherwise ("X does not have valid
+    feature names").
+    """
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and X.shape[1] == len(names):
+        import pandas as pd
+
+        return pd.DataFrame(X, columns=names)
+    return X
+
+
 class EstimatorModel(ModelAdapter):
     """Any fitted estimator, through one of its prediction methods.
 
@@ -85,13 +99,7 @@ class EstimatorModel(ModelAdapter):
             )
 
     def _raw(self, X):
-        names = getattr(self.estimator, "feature_names_in_", None)
-        if names is not None and X.shape[1] == len(names):
-            # fitted on a DataFrame: give it one (scikit-learn warns otherwise)
-            import pandas as pd
-
-            X = pd.DataFrame(X, columns=names)
-        out = getattr(self.estimator, self._method)(X)
+        out = getattr(self.estimator, self._method)(as_fitted_frame(self.estimator, X))
         if self.output == "decision" and np.ndim(out) == 1 and self.classes_ is not None \
                 and len(self.classes_) == 2:
             out = np.column_stack([-out, out])

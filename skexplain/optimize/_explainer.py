@@ -23,7 +23,7 @@ from ._conic import ConicSolver, PointPrograms
 from ._out_of_sample import batched_supported, solve_points_first_order
 from ._pdhg import PDHGSolver
 from ._path import prepare, resolve_neighbors, solve_blocks
-from ._problem import check_gradient_range, enforce_budget, scale_graph, scaled_deviations
+from ._problem import check_gradient_range, enforce_budget, scale_graph
 from ._result import Status, WarningRecord, emit_warnings
 from ._solvers import AutoSolver, Solver, get_solver
 
