@@ -224,3 +224,19 @@ def test_tree_leaves_boxes_partition_the_space_and_reproduce_predictions():
         np.testing.assert_array_equal(inside.sum(axis=1), 1)    # one leaf per point
         total += inside @ v[:, 0]
     np.testing.assert_allclose(total + offset[0], forest.predict(Z), rtol=1e-12)
+
+
+def test_as_the_base_of_an_optimised_explainer():
+    from skexplain import OptimizedExplainer
+
+    forest = MODELS[1][1]
+    base = TreeSHAP(background=B)
+    shap = TreeSHAP(forest, background=B).fit(X)
+    opt = OptimizedExplainer(model=forest, base=base, eta_frac=0.3).fit(X)
+    # the faithfulness term is measured from the exact Shapley values
+    np.testing.assert_array_equal(opt.gradients_, shap.transform(X))
+    assert opt.robustness_loss_ < opt.gradient_robustness_loss_
+    # no budget: the base explanations themselves, for new points too
+    exact = OptimizedExplainer(model=forest, base=base, eta_frac=0.0).fit(X)
+    np.testing.assert_allclose(exact.transform(POINTS), shap.transform(POINTS),
+                               rtol=1e-12, atol=1e-12)
