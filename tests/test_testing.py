@@ -305,3 +305,66 @@ def test_parametrize_ids_and_marks():
                                       "saliency-linearity", "saliency-dummy"]
     assert [len(p.marks) for p in params] == [0, 1, 0, 1]
     assert params[1].marks[0].kwargs == {"reason": "reason", "strict": True}
+
+
+def test_shap_kernel_explainer_wrapped_in_two_lines():
+    shap = pytest.importorskip("shap")
+
+    def shap_kernel(model, X, background):
+        return shap.KernelExplainer(model.predict, background).shap_values(X, silent=True)
+    report = check_explainer(
+        CallableExplainer(shap_kernel, kind="shapley", name="shap.KernelExplainer"),
+        properties=["efficiency", "symmetry", "dummy", "linear_model", "linearity"],
+        expected_failed_checks={"linearity": "shap returns zeros for outputs below ~1e-7"})
+    assert [r.status for r in report.results] == ["passed"] * 4 + ["xfailed"], str(report)
+
+
+def test_closed_form_models_validate_their_arguments():
+    from skexplain.testing import ClosedFormModel
+
+    with pytest.raises(ValueError, match="kind must be one of"):
+        ClosedFormModel("cubic", theta=[1.0])
+    with pytest.raises(ValueError, match="A sin ClosedFormModel needs w"):
+        ClosedFormModel("sin", theta=[1.0])
+    m = ClosedFormModel("exp", w=np.array([0.5, -0.2]))
+    with pytest.raises(ValueError, match="exactly one of covariance"):
+        m.expected_gradient(np.zeros(2))
+
+
+def test_strategies_draw_what_they_say():
+    from hypothesis import given, settings
+
+    from skexplain.testing import (
+        backgrounds,
+        closed_form_models,
+        covariances,
+        points,
+        sklearn_models,
+    )
+
+    @settings(max_examples=10, deadline=None)
+    @given(closed_form_models(3, kinds=["sin", "exp"]), points(3, max_points=4),
+           covariances(3, full=True), backgrounds(3, max_rows=2), sklearn_models(3))
+    def run(model, X, S, B, est):
+        assert model.kind in ("sin", "exp") and X.shape[1] == 3 and 1 <= len(X) <= 4
+        assert np.allclose(S, S.T) and np.linalg.eigvalsh(S).min() > 0
+        assert 1 <= len(B) <= 2
+        # the drawn model's gradient is the derivative of its prediction
+        h = 1e-6
+        fd = (model.predict(X + h * np.eye(3)[0]) - model.predict(X - h * np.eye(3)[0])) / (2 * h)
+        np.testing.assert_allclose(model.gradient(X)[:, 0], fd, rtol=1e-5, atol=1e-5)
+        assert est.predict(X).shape == (len(X),)
+    run()
+
+
+def test_equivalent_networks_differ_in_weights_not_in_function():
+    from skexplain.testing import equivalent_networks
+
+    f, g = equivalent_networks(3, random_state=1)
+    X = np.random.default_rng(2).normal(size=(50, 3))
+    np.testing.assert_allclose(f(X), g(X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(f.gradient(X), g.gradient(X), rtol=1e-10, atol=1e-12)
+    h = 1e-6
+    fd = (f(X + h * np.eye(3)[1]) - f(X - h * np.eye(3)[1])) / (2 * h)
+    np.testing.assert_allclose(f.gradient(X)[:, 1], fd, rtol=1e-5, atol=1e-7)
+    assert f.name != g.name

@@ -28,6 +28,8 @@ class Check:
     params: dict = field(default_factory=dict)
 
 
+#: The registered properties, by name: each a ``Check`` with the check
+#: function, its source (paper or axiom) and the parameters hypothesis draws.
 CHECKS = {}
 
 
@@ -127,9 +129,11 @@ def check_linearity(explainer, *, random_state=0, n_features=3, alpha=1.5, beta=
 
 @_register("linear_model", "Agarwal et al. (2021), Theorem 1 and Proposition 1 (SmoothGrad and "
            "C-LIME recover a linear model); Sundararajan et al. (2017); Lundberg & Lee (2017)",
-           n_features=("int", 1, 5), scale=("float", 0.1, 10.0))
-def check_linear_model(explainer, *, random_state=0, n_features=3, scale=5.0):
-    """Proportionality: a linear model ``f = theta . x + b`` is explained exactly.
+           n_features=("int", 1, 5), scale=("float", 0.1, 10.0), sigma=("float", 0.01, 3.0),
+           full=("choice", (True, False)))
+def check_linear_model(explainer, *, random_state=0, n_features=3, scale=5.0, sigma=None,
+                       full=False):
+    """Proportionality: a linear model ``f = theta x + b`` is explained exactly.
 
     Gradient estimates (Gradient, SmoothGrad, UniGrad, C-LIME) give
     ``theta`` whatever the noise; input times gradient gives ``x * theta``;
@@ -147,6 +151,12 @@ def check_linear_model(explainer, *, random_state=0, n_features=3, scale=5.0):
         Input dimension.
     scale : float, default=5.0
         Spread of the explained points.
+    sigma : float or None, default=None
+        Noise scale given to skexplain's smoothing explainers (``covariance``
+        ``sigma^2 (I + B B' / d)`` if ``full``, else ``sigma^2 I``; UniGrad's
+        ``radius``); ``None``: their own.
+    full : bool, default=False
+        Full or isotropic covariance, with ``sigma``.
 
     Raises
     ------
@@ -164,6 +174,8 @@ def check_linear_model(explainer, *, random_state=0, n_features=3, scale=5.0):
     _model_based(s)
     _need(s.kind in ("gradient", "gradient_x_input", "path", "shapley"),
           f"no closed form for kind {s.kind!r} on a linear model")
+    _need(not (s.estimator == "least_squares" and float(s.param("alpha") or 0.0) > 0),
+          "ridge C-LIME (alpha > 0) shrinks a linear model's slope by its sample covariance")
     rng = check_random_state(random_state)
     d = int(n_features)
     f = make_closed_form_model("linear", d, random_state=rng)
@@ -174,7 +186,14 @@ def check_linear_model(explainer, *, random_state=0, n_features=3, scale=5.0):
         _need("background" in s.takes, "the callable takes no background")
     if s.kind == "path":
         _need("baseline" in s.takes, "the callable takes no baseline")
-    E, info = s.explain(f, X, background=B, baseline=base)
+    params = {}
+    if sigma is not None and not s.is_callable and s.noise == "gaussian":
+        M = rng.normal(size=(d, d))
+        params = {"sigma": None, "covariance": sigma ** 2 * (
+            np.eye(d) + M @ M.T / d if full else np.eye(d))}
+    elif sigma is not None and not s.is_callable and s.noise == "uniform":
+        params = {"radius": sigma}
+    E, info = s.explain(f, X, background=B, baseline=base, params=params)
     if s.kind == "gradient":
         expected = np.tile(f.theta, (len(X), 1))
     elif s.kind == "gradient_x_input":
@@ -200,16 +219,20 @@ _RULE_BOUNDS = {
 
 
 @_register("completeness", "Sundararajan et al. (2017), completeness axiom",
-           n_features=("int", 1, 4))
-def check_completeness(explainer, *, random_state=0, n_features=3, tolerance=None):
+           n_features=("int", 1, 4), n_steps=("int", 2, 40),
+           kind=("choice", ("sin", "quadratic")))
+def check_completeness(explainer, *, random_state=0, n_features=3, n_steps=None, kind="sin",
+                       tolerance=None):
     """Completeness: path attributions sum to ``f(x) - f(baseline)``.
 
     For ``f = sin(w . x + b)`` along the straight path the integrand is
     ``g(a) = s cos(c + a s)``, whose rule errors are bounded in closed form
     (``s^2 / 2m`` for left/right Riemann sums, ``s^3 / 24 m^2`` midpoint,
     ``s^3 / 12 (m-1)^2`` trapezoid, and the trapezoid's bound for
-    Gauss-Legendre): skexplain's IntegratedGradients is held to its rule's
-    bound, other explainers to ``tolerance``. Source: Sundararajan et al.
+    Gauss-Legendre); for a quadratic the integrand is linear, so midpoint,
+    trapezoid and Gauss-Legendre are exact and left/right Riemann sums miss
+    by exactly ``|g(1) - g(0)| / 2m``. skexplain's IntegratedGradients is
+    held to its rule's bound, other explainers to ``tolerance``. Source: Sundararajan et al.
     (2017), completeness axiom.
 
     Parameters
@@ -220,6 +243,10 @@ def check_completeness(explainer, *, random_state=0, n_features=3, tolerance=Non
         Seeds the model, the points and the baseline.
     n_features : int, default=3
         Input dimension.
+    n_steps : int or None, default=None
+        Steps given to skexplain's IntegratedGradients; ``None``: its own.
+    kind : {"sin", "quadratic"}, default="sin"
+        The model.
     tolerance : float or None, default=None
         Allowed ``|sum phi - (f(x) - f(b))|`` for explainers without a known
         rule; ``None``: ``1e-6 (1 + |f(x) - f(b)|)``.
@@ -241,15 +268,24 @@ def check_completeness(explainer, *, random_state=0, n_features=3, tolerance=Non
     _need("baseline" in s.takes, "the callable takes no baseline")
     rng = check_random_state(random_state)
     d = int(n_features)
-    f = make_closed_form_model("sin", d, random_state=rng)
+    f = make_closed_form_model(kind, d, random_state=rng)
     X, base = rng.normal(size=(4, d)), rng.normal(size=d)
-    E, info = s.explain(f, X, baseline=base)
+    params = {"n_steps": int(n_steps)} if n_steps is not None and s.has_param("n_steps") else {}
+    E, info = s.explain(f, X, baseline=base, params=params)
     b = np.asarray(info["baseline"], dtype=np.float64)
     exact = f.predict(X) - f.predict(b[None])
     total = E.sum(axis=1)
-    if s.has_param("method") and s.param("method") in _RULE_BOUNDS:
-        spread = np.abs((X - b) @ f.w)
-        bound = _RULE_BOUNDS[s.param("method")](spread, s.param("n_steps"))
+    method = s.param("method")
+    if s.has_param("method") and method in _RULE_BOUNDS:
+        m = params.get("n_steps") or s.param("n_steps")
+        if kind == "sin":
+            bound = _RULE_BOUNDS[method](np.abs((X - b) @ f.w), m)
+        elif method in ("riemann_left", "riemann_right"):
+            # g(a) = (x - b)' grad f(b + a (x - b)): g(1) - g(0) = (x - b)' (A + A') (x - b)
+            delta = X - b
+            bound = np.abs(np.einsum("ij,jk,ik->i", delta, f.A + f.A.T, delta)) / (2 * m)
+        else:
+            bound = np.zeros(len(X))
     else:
         bound = 1e-6 * (1 + np.abs(exact)) if tolerance is None else tolerance
     bound = bound + 1e-9 * (1 + np.abs(exact))
@@ -264,7 +300,7 @@ def _shapley_case(s, rng, d):
 
 
 @_register("efficiency", "Shapley (1953), efficiency; Lundberg & Lee (2017), local accuracy",
-           n_features=("int", 1, 6), n_background=("int", 1, 5))
+           n_features=("int", 1, 8), n_background=("int", 1, 5))
 def check_efficiency(explainer, *, random_state=0, n_features=4, n_background=3):
     """Efficiency: Shapley values sum to ``f(x) - mean_b f(b)``.
 
@@ -440,8 +476,7 @@ def check_symmetry(explainer, *, random_state=0, n_features=3):
 @_register("implementation_invariance", "Sundararajan et al. (2017), implementation invariance",
            n_features=("int", 1, 4))
 def check_implementation_invariance(explainer, *, random_state=0, n_features=3):
-    """Implementation invariance: two networks computing the same function get
-    the same explanations.
+    """Implementation invariance: networks computing one function, one explanation.
 
     A tanh network and a copy with permuted hidden units, one of them split
     in two (:func:`equivalent_networks`). Source: Sundararajan et al.
@@ -482,7 +517,7 @@ def check_implementation_invariance(explainer, *, random_state=0, n_features=3):
               max_difference=np.abs(e_f - e_g).max(), scale=scale)
 
 
-def _noise_case(s, rng, d, sigma):
+def _noise_case(s, rng, d, sigma, full=True):
     """The explainer's noise as ``(kind, covariance or radius, n, params)``."""
     _model_based(s)
     _need(s.noise is not None, "a property of smoothing methods with a known noise "
@@ -495,15 +530,17 @@ def _noise_case(s, rng, d, sigma):
     if s.noise == "uniform":
         return "uniform", sigma, params["n_samples"], {**params, "radius": sigma}
     B = rng.normal(size=(d, d))
-    cov = sigma ** 2 * (np.eye(d) + B @ B.T / d)
+    cov = sigma ** 2 * (np.eye(d) + B @ B.T / d) if full else sigma ** 2 * np.eye(d)
     return "gaussian", cov, params["n_samples"], {**params, "covariance": cov, "sigma": None}
 
 
 @_register("smoothing_limit", "Agarwal et al. (2021), Theorem 1 (SmoothGrad = C-LIME in "
            "expectation, Sigma^-1 cov(a, f(a)) by Stein's lemma) and Appendix D (ridge)",
            n_features=("int", 1, 4), sigma=("float", 0.1, 1.5),
-           kind=("choice", ("linear", "quadratic", "sin", "exp")))
-def check_smoothing_limit(explainer, *, random_state=0, n_features=3, sigma=0.5, kind="sin"):
+           kind=("choice", ("linear", "quadratic", "sin", "exp")), full=("choice", (True, False)),
+           omega=("float", 0.3, 3.0))
+def check_smoothing_limit(explainer, *, random_state=0, n_features=3, sigma=0.5, kind="sin",
+                          full=True, omega=1.5):
     """SmoothGrad and C-LIME estimate the same closed form, within six standard errors.
 
     Under ``z ~ N(0, Sigma)`` both converge to ``E grad f(x + z) =
@@ -528,6 +565,13 @@ def check_smoothing_limit(explainer, *, random_state=0, n_features=3, sigma=0.5,
         Noise scale (skexplain's explainers; a CallableExplainer's own).
     kind : {"linear", "quadratic", "sin", "exp"}, default="sin"
         The closed-form family.
+    full : bool, default=True
+        A full covariance ``sigma^2 (I + B B' / d)`` or ``sigma^2 I``
+        (skexplain's Gaussian explainers).
+    omega : float, default=1.5
+        For ``kind="sin"``: the frequency along the noise, ``sqrt(w' Sigma
+        w)`` (or ``r ||w||``), so that the smoothing visibly damps the
+        gradient (by ``exp(-omega^2 / 2)``).
 
     Raises
     ------
@@ -543,10 +587,13 @@ def check_smoothing_limit(explainer, *, random_state=0, n_features=3, sigma=0.5,
     s = as_subject(explainer)
     rng = check_random_state(random_state)
     d = int(n_features)
-    noise, spread, n, params = _noise_case(s, rng, d, sigma)
+    noise, spread, n, params = _noise_case(s, rng, d, sigma, full)
     cov = spread if noise == "gaussian" else None
     radius = spread if noise == "uniform" else None
     f = make_closed_form_model(kind, d, covariance=cov, random_state=rng)
+    if kind == "sin":
+        along = np.sqrt(f.w @ cov @ f.w) if cov is not None else radius * np.linalg.norm(f.w)
+        f.w = f.w * (omega / along)
     X = rng.normal(size=(3, d))
     E = s.explain(f, X, params=params)[0]
     alpha = float(s.param("alpha") or 0.0) if s.estimator == "least_squares" else 0.0
@@ -580,9 +627,9 @@ LIPSCHITZ_CONSTANT = np.sqrt(2 / np.pi)
 
 @_register("smoothgrad_lipschitz", "Agarwal et al. (2021), Theorem 2, with the constant "
            "corrected to sqrt(2/pi) grad_max / sigma", n_features=("int", 1, 4),
-           sigma=("float", 0.1, 2.0), step=("float", 1e-3, 2.0))
+           sigma=("float", 0.1, 2.0), step=("float", 1e-3, 2.0), omega=("float", 0.3, 4.0))
 def check_smoothgrad_lipschitz(explainer, *, random_state=0, n_features=3, sigma=0.5,
-                               step=0.5):
+                               step=0.5, omega=1.0):
     """SmoothGrad is Lipschitz with constant ``sqrt(2/pi) grad_max / sigma``.
 
     ``||SG(x) - SG(x')|| <= sqrt(2/pi) grad_max / sigma ||x - x'||`` for a
@@ -606,6 +653,10 @@ def check_smoothgrad_lipschitz(explainer, *, random_state=0, n_features=3, sigma
         Noise standard deviation (skexplain's SmoothGrad).
     step : float, default=0.5
         Distance between the points of a pair.
+    omega : float, default=1.0
+        ``sigma ||w||``: the model's frequency in units of the noise (the
+        bound is tightest near 1, where SmoothGrad's slope is
+        ``exp(-1/2) ||w|| / sigma``, above the paper's ``1 / (2 sigma)``).
 
     Raises
     ------
@@ -631,6 +682,7 @@ def check_smoothgrad_lipschitz(explainer, *, random_state=0, n_features=3, sigma
         sig, shared = sigma, True
         params = {"sigma": sig, "covariance": None, "n_samples": n, "shared_noise": True}
     f = make_closed_form_model("sin", d, random_state=rng)
+    f.w = f.w * (omega / sig / np.linalg.norm(f.w))
     grad_max = f.gradient_bound()
     X = rng.normal(size=(5, d))
     U = rng.normal(size=(5, d))
@@ -738,7 +790,8 @@ def check_batch_invariance(explainer, *, random_state=0, n_features=3, n_points=
     rng = check_random_state(random_state)
     d, n = int(n_features), int(n_points)
     if s.is_optimized:
-        return _optimized_transform_invariance(s, rng, d, n)
+        _optimized_transform_invariance(s, rng, d, n)
+        return
     f = make_closed_form_model("sin", d, random_state=rng)
     X, B = rng.normal(size=(n, d)), rng.normal(size=(3, d))
     base = rng.normal(size=d)

@@ -24,7 +24,7 @@ def _require(module, extra="test"):
 class CheckResult:
     """The outcome of one property on one explainer.
 
-    Attributes
+    Parameters
     ----------
     name : str
         The check.
@@ -40,6 +40,12 @@ class CheckResult:
         Wall time.
     source : str
         The paper or axiom the property comes from.
+
+    Examples
+    --------
+    >>> from skexplain.testing import CheckResult
+    >>> CheckResult("dummy", "skipped", "needs a baseline").status
+    'skipped'
     """
 
     name: str
@@ -54,7 +60,7 @@ class CheckResult:
 class CheckReport:
     """The results of :func:`check_explainer`, one per property.
 
-    Attributes
+    Parameters
     ----------
     explainer : str
         The explainer's name.
@@ -190,7 +196,9 @@ def check_explainer(explainer, *, properties=None, max_examples=10, random_state
     max_examples : int, default=10
         Cases per property.
     random_state : int, default=0
-        Seeds hypothesis: the same seed draws the same cases.
+        Seeds hypothesis: the same seed draws the same cases in one
+        environment (hypothesis may also draw from constants it finds in
+        the loaded modules, so another process can draw others).
     expected_failed_checks : dict or callable, default=None
         ``{check name: reason}`` (or ``explainer -> dict``): these are
         reported ``xfailed`` when they fail and ``xpassed`` (a failure of
@@ -240,7 +248,7 @@ def parametrize_with_explanation_checks(explainers, *, properties=None, max_exam
     Parameters
     ----------
     explainers : list
-        skexplain explainers and/or :class:`CallableExplainer` objects.
+        The explainers: skexplain's and/or :class:`CallableExplainer` objects.
     properties : str, list of str or None, default=None
         The checks; ``None``: all (the inapplicable ones are skipped).
     max_examples : int, default=10

@@ -12,7 +12,7 @@ _seeds = st.integers(0, 2 ** 32 - 1)
 
 
 def closed_form_models(n_features, *, kinds=KINDS, covariance=None):
-    """Models with closed-form Gaussian and uniform expectations.
+    """Draw models with closed-form Gaussian and uniform expectations.
 
     Parameters
     ----------
@@ -35,6 +35,7 @@ def closed_form_models(n_features, *, kinds=KINDS, covariance=None):
     >>> @given(closed_form_models(3))
     ... def test_gradient_shape(model):
     ...     assert model.n_features == 3
+    >>> test_gradient_shape()
     """
     return st.builds(lambda kind, seed: make_closed_form_model(
         kind, n_features, covariance=covariance, random_state=seed),
@@ -42,7 +43,7 @@ def closed_form_models(n_features, *, kinds=KINDS, covariance=None):
 
 
 def points(n_features, *, min_points=1, max_points=8, bound=5.0):
-    """Finite points in ``[-bound, bound]^d``.
+    """Draw finite points in ``[-bound, bound]^d``.
 
     Parameters
     ----------
@@ -65,6 +66,7 @@ def points(n_features, *, min_points=1, max_points=8, bound=5.0):
     >>> @given(points(2, max_points=3))
     ... def test_rows(X):
     ...     assert X.shape[1] == 2 and 1 <= X.shape[0] <= 3
+    >>> test_rows()
     """
     return st.integers(min_points, max_points).flatmap(lambda n: arrays(
         np.float64, (n, n_features),
@@ -72,7 +74,7 @@ def points(n_features, *, min_points=1, max_points=8, bound=5.0):
 
 
 def backgrounds(n_features, *, max_rows=6, bound=3.0):
-    """Background (reference) rows for Shapley values, or a baseline row.
+    """Draw background (reference) rows for Shapley values, or a baseline row.
 
     Parameters
     ----------
@@ -95,12 +97,13 @@ def backgrounds(n_features, *, max_rows=6, bound=3.0):
     >>> @given(backgrounds(3))
     ... def test_rows(B):
     ...     assert B.shape[0] >= 1
+    >>> test_rows()
     """
     return points(n_features, min_points=1, max_points=max_rows, bound=bound)
 
 
 def covariances(n_features, *, min_scale=0.1, max_scale=2.0, full=None):
-    """Covariance matrices ``s^2 (I + B B' / d)`` (full) or ``s^2 I``.
+    """Draw covariance matrices ``s^2 (I + B B' / d)`` (full) or ``s^2 I``.
 
     Parameters
     ----------
@@ -124,6 +127,7 @@ def covariances(n_features, *, min_scale=0.1, max_scale=2.0, full=None):
     >>> @given(covariances(3))
     ... def test_positive(S):
     ...     assert np.all(np.linalg.eigvalsh(S) > 0)
+    >>> test_positive()
     """
     def make(scale, seed, is_full):
         if not is_full:
@@ -136,7 +140,7 @@ def covariances(n_features, *, min_scale=0.1, max_scale=2.0, full=None):
 
 
 def sklearn_models(n_features, *, kinds=("linear", "logistic", "mlp")):
-    """Small scikit-learn models fitted on drawn data.
+    """Draw small scikit-learn models fitted on drawn data.
 
     ``linear``: ``Ridge``; ``logistic``: ``LogisticRegression`` (binary);
     ``mlp``: a one-hidden-layer ``MLPRegressor`` (tanh, a few epochs: the
@@ -162,6 +166,7 @@ def sklearn_models(n_features, *, kinds=("linear", "logistic", "mlp")):
     ... @given(sklearn_models(2))
     ... def test_fitted(model):
     ...     assert model.n_features_in_ == 2
+    >>> test_fitted()
     """
     def make(kind, seed):
         from sklearn.linear_model import LogisticRegression, Ridge
