@@ -42,7 +42,8 @@ class CallableExplainer:
         :class:`CheckModel` (``model.predict(X)``, ``model.gradient(X)``).
         If it takes a ``background`` keyword it receives the reference rows
         (Shapley values), if it takes ``baseline`` the baseline point (path
-        methods); the properties that need one are skipped otherwise.
+        methods); the properties that need one are skipped otherwise. A
+        check that draws none passes the explained rows and the origin.
     kind : {"gradient", "gradient_x_input", "path", "shapley", "other"}, \
             default="other"
         What the attributions are (see ``KINDS``): it decides which
@@ -165,10 +166,16 @@ class Subject:
         """
         X = np.asarray(X, dtype=np.float64)
         if self.is_callable:
+            # a check that draws none gives the callable the explained rows
+            # as background and the origin as baseline
+            if background is None:
+                background = X
+            if baseline is None:
+                baseline = np.zeros(X.shape[1])
             kw = {}
-            if background is not None and "background" in self.takes:
+            if "background" in self.takes:
                 kw["background"] = background
-            if baseline is not None and "baseline" in self.takes:
+            if "baseline" in self.takes:
                 kw["baseline"] = baseline
             E = np.asarray(self.explainer.explain(model, X, **kw), dtype=np.float64)
             info = {"background": background, "baseline": baseline}
