@@ -288,6 +288,10 @@ def test_bad_arguments_raise_clear_errors():
         check_explainer(Gradient(), properties=["linarity"])
     with pytest.raises(ValueError, match="explainer must be a skexplain explainer"):
         check_explainer(object(), properties=["linearity"])
+    with pytest.raises(ValueError, match="max_examples must be a positive integer; got 0"):
+        check_explainer(Gradient(), max_examples=0)
+    with pytest.raises(ValueError, match="random_state must be an integer"):
+        parametrize_with_explanation_checks([Gradient()], random_state=None)
 
 
 @parametrize_with_explanation_checks(

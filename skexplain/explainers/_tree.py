@@ -141,12 +141,16 @@ def tree_leaves(model, d, output):
     return trees, np.zeros(trees[0][2].shape[1]), np.float32
 
 
-def _gradient_boosting(model, d, output):
-    classifier = hasattr(model, "classes_")
-    if classifier and output != "decision":
+def _check_raw_score(model, output):
+    """Boosting classifiers: only the raw score is additive over trees."""
+    if hasattr(model, "classes_") and output != "decision":
         raise ValueError(f"TreeSHAP explains {type(model).__name__}'s raw score "
                          "(output='decision' or 'auto'): its probabilities are not additive "
                          "over trees.")
+
+
+def _gradient_boosting(model, d, output):
+    _check_raw_score(model, output)
     lr = model.learning_rate
     stages = model.estimators_                    # (n_stages, n_tree_outputs)
     k = stages.shape[1]
@@ -162,11 +166,7 @@ def _gradient_boosting(model, d, output):
 
 
 def _hist_gradient_boosting(model, d, output):
-    classifier = hasattr(model, "classes_")
-    if classifier and output != "decision":
-        raise ValueError(f"TreeSHAP explains {type(model).__name__}'s raw score "
-                         "(output='decision' or 'auto'): its probabilities are not additive "
-                         "over trees.")
+    _check_raw_score(model, output)
     trees = []
     k = len(model._predictors[0])
     for iteration in model._predictors:

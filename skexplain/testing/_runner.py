@@ -166,6 +166,17 @@ def _run(explainer, name, max_examples, random_state):
     return "passed", "", state["n"]
 
 
+def _check_counts(max_examples, random_state):
+    import numbers
+
+    if not isinstance(max_examples, numbers.Integral) or isinstance(max_examples, bool) \
+            or max_examples < 1:
+        raise ValueError(f"max_examples must be a positive integer; got {max_examples!r}.")
+    if not isinstance(random_state, numbers.Integral) or isinstance(random_state, bool):
+        raise ValueError(f"random_state must be an integer (it seeds hypothesis); got "
+                         f"{random_state!r}.")
+
+
 def _expected(expected_failed_checks, explainer):
     if expected_failed_checks is None:
         return {}
@@ -220,6 +231,7 @@ def check_explainer(explainer, *, properties=None, max_examples=10, random_state
     >>> report.passed
     True
     """
+    _check_counts(max_examples, random_state)
     subject = as_subject(explainer)
     expected = _expected(expected_failed_checks, explainer)
     report = CheckReport(subject.name)
@@ -274,6 +286,7 @@ def parametrize_with_explanation_checks(explainers, *, properties=None, max_exam
     ...     check(explainer)
     """
     pytest = _require("pytest")
+    _check_counts(max_examples, random_state)
     params = []
     for explainer in explainers:
         subject = as_subject(explainer)

@@ -63,9 +63,9 @@ def parallel_map(func, tasks, *, n_jobs=None, verbose=0, desc=None):
     bar = progress_bar(len(tasks), verbose=verbose, desc=desc)
     try:
         if len(tasks) <= 1 or effective_n_jobs(n_jobs) == 1:
-            # in this thread, without joblib: scikit-learn's Parallel wraps
-            # every call in warnings.catch_warnings(), which swaps the
-            # process-wide filters under any other thread
+            # in this thread, without joblib: scikit-learn's Parallel swaps
+            # the process-wide warning filters around every call, under any
+            # other thread
             results = (func(*task) for task in tasks)
         else:
             results = Parallel(n_jobs=n_jobs, return_as="generator")(
