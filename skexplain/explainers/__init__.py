@@ -12,6 +12,7 @@ ensembles: :class:`TreeSHAP`. Mask learning:
 """
 
 from ._base import BaseExplainer
+from ._explanation import Explanation
 from ._tree import TreeSHAP, tree_leaves
 from ._gradient import Gradient, GradientXInput, IntegratedGradients, integration_rule
 from ._relex import RelEx
@@ -22,6 +23,7 @@ from ._surrogate import CLIME, LIME, weighted_linear_fit
 __all__ = [
     "BaseExplainer",
     "CLIME",
+    "Explanation",
     "Gradient",
     "GradientXInput",
     "IntegratedGradients",

@@ -14,6 +14,7 @@ import warnings
 from ..models import as_model, check_gradient_informative
 from ..models._base import FD_STEP
 from ..utils import validate_points
+from ._explanation import Explanation
 from ._noise import draw_seed, standard_normals, uniforms
 
 __all__ = ["BaseExplainer"]
@@ -27,11 +28,12 @@ def _is_array_like(obj):
 
 #: The parameters every explainer shares, as they appear in the classes'
 #: docstrings (``__doc__ = ... + MODEL_PARAMS_DOC + ...``).
-MODEL_PARAMS_DOC = """    target : None, "predicted", class label or int, default=None
+MODEL_PARAMS_DOC = """    target : None, "predicted", "all", class label, int or list, default=None
         Which output to explain: ``None`` for the only output (or the
         positive class of a binary classifier), ``"predicted"`` for the
         arg-max output at each explained row, a class label, or an output
-        column index.
+        column index; ``"all"`` or a list of labels/indices explains each of
+        those outputs, shape ``(n_samples, n_features, n_outputs)``.
     output : {"auto", "predict", "proba", "decision"}, default="auto"
         Which method of a scikit-learn estimator to explain.
     batch_size : int, default=10000
@@ -41,6 +43,33 @@ MODEL_PARAMS_DOC = """    target : None, "predicted", class label or int, defaul
         Joblib workers for :meth:`transform`, each explaining a contiguous
         block of rows; results do not depend on it.
 """
+
+
+def _is_multi_target(target):
+    """``"all"`` or a list of outputs: one attribution per output."""
+    if isinstance(target, str):
+        return target == "all"
+    return isinstance(target, (list, tuple, np.ndarray))
+
+
+def _concat(results):
+    """Join the ``(values, base, scores)`` of row blocks."""
+    return tuple(None if parts[0] is None else np.concatenate(parts, axis=0)
+                 for parts in zip(*results))
+
+
+def _refuse_frame_output(est):
+    """A 3-D result cannot be a DataFrame: say so before scikit-learn fails."""
+    from sklearn import get_config
+
+    config = getattr(est, "_sklearn_output_config", {}).get("transform",
+                                                            get_config()["transform_output"])
+    if config not in ("default", None):
+        raise ValueError(
+            f"transform with target={est.target!r} returns a 3-D array (n_samples, "
+            f"n_features, n_outputs), which set_output(transform={config!r}) cannot hold: "
+            "use explain(X).to_frame() for a DataFrame with (output, feature) columns."
+        )
 
 
 class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -72,11 +101,14 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         returns an *unfitted* copy of an estimator parameter: pass the fitted
         estimator to ``fit`` instead, or wrap it in
         ``sklearn.frozen.FrozenEstimator`` or :func:`skexplain.models.as_model`.
-    target : None, "predicted", class label or int
+    target : None, "predicted", "all", class label, int or list
         Which output to explain: ``None`` for the only output (or the
         positive class of a binary classifier); ``"predicted"`` for the
         arg-max output at each explained row; a class label for classifiers;
-        an output column index otherwise.
+        an output column index otherwise. ``"all"`` or a list of them
+        explains several outputs at once: attributions of shape
+        ``(n_samples, n_features, n_outputs)``, each output computed from the
+        same perturbations.
     output : {"auto", "predict", "proba", "decision"}
         Which method of a scikit-learn estimator to explain.
     batch_size : int
@@ -164,12 +196,20 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self._fit_extra(X)
         # evaluate once so that a model that cannot handle X fails at fit
         if X.shape[0]:
-            cols = self.model_.resolve_target(self.target, X[:1], batch_size=self.batch_size)
+            if _is_multi_target(self.target):
+                cols = self.model_.resolve_targets(self.target, X[:1],
+                                                   batch_size=self.batch_size)[0]
+                targets = list(cols)
+            else:
+                cols = self.model_.resolve_target(self.target, X[:1],
+                                                  batch_size=self.batch_size)
+                targets = [self.target]
             if self._callable_as == "gradient":
-                check_gradient_informative(self.model_, model, X, target=self.target,
-                                           batch_size=self.batch_size,
-                                           what=type(self).__name__)
-                self.model_.gradient(X[:1], cols)
+                for t in targets:
+                    check_gradient_informative(self.model_, model, X, target=t,
+                                               batch_size=self.batch_size,
+                                               what=type(self).__name__)
+                self.model_.gradient(X[:1], np.atleast_1d(cols)[:1])
         return self
 
     def transform(self, X):
@@ -182,26 +222,101 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        attributions : ndarray of shape (n_samples, n_features)
-            One attribution per row and feature, finite.
+        attributions : ndarray of shape (n_samples, n_features) or \
+                (n_samples, n_features, n_outputs)
+            One attribution per row and feature, finite; with
+            ``target="all"`` or a list of outputs, one per output too (last
+            axis, in the order of the list).
         """
         X, columns = self._check_transform_input(X)
-        if X.shape[0] == 0:
-            return np.zeros((0, X.shape[1]))
-        n_workers = min(effective_n_jobs(self.n_jobs), X.shape[0])
+        if columns.ndim == 2:
+            _refuse_frame_output(self)
+        return self._run(X, columns, full=False)
+
+    def explain(self, X):
+        """Explain the rows of ``X`` and return an :class:`Explanation`.
+
+        The same attributions as :meth:`transform`, with what they explain:
+        the rows, the feature and output names, the base values where the
+        method has them (e.g. ``E[f]`` for SHAP, so that ``base + sum =
+        f(x)``), the method and its parameters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points to explain (a DataFrame's index labels the rows).
+
+        Returns
+        -------
+        explanation : Explanation
+            Values of shape ``(n_samples, n_features)``, or ``(n_samples,
+            n_features, n_outputs)`` with ``target="all"`` or a list.
+        """
+        index = getattr(X, "index", None)
+        X, columns = self._check_transform_input(X)
+        values, base, scores = self._run(X, columns, full=True)
+        names, target = None, None
+        if columns.ndim == 2:
+            names = self.model_.resolve_targets(self.target, X, batch_size=self.batch_size)[1]
+        else:
+            classes = self.model_.classes_
+            labels = (np.asarray(classes) if classes is not None
+                      and len(classes) == self.model_.n_outputs(X[:1]) else None)
+            target = (columns if labels is None else labels[columns]).tolist()
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "model"}
+        return Explanation(values, data=X, base_values=base, scores=scores,
+                           feature_names=self.get_feature_names_out(), output_names=names,
+                           target=target, method=type(self).__name__, params=params,
+                           index=None if index is None else list(index))
+
+    def _run(self, X, columns, *, full):
+        """Attributions (and, when ``full``, base values and scores) of ``X``,
+        in ``n_jobs`` contiguous row blocks."""
+        n_workers = min(effective_n_jobs(self.n_jobs), max(X.shape[0], 1))
         if n_workers <= 1:
-            return self._check_finite(self._explain(X, columns), X)
-        # every row's attribution is computed on its own (counter-based
-        # random numbers), so splitting the rows changes no bit of the result
-        parts = np.array_split(np.arange(X.shape[0]), n_workers)
-        return self._check_finite(np.vstack(Parallel(n_jobs=self.n_jobs)(
-            delayed(self._explain)(X[p], columns[p]) for p in parts
-        )), X)
+            out = self._explain_outputs(X, columns, full)
+        else:
+            # every row's attribution is computed on its own (counter-based
+            # random numbers), so splitting the rows changes no bit of the result
+            parts = np.array_split(np.arange(X.shape[0]), n_workers)
+            res = Parallel(n_jobs=self.n_jobs)(
+                delayed(self._explain_outputs)(X[p], columns[p], full) for p in parts)
+            out = (_concat(res) if full else np.concatenate(res, axis=0))
+        values = out[0] if full else out
+        self._check_finite(values, X)
+        return out
+
+    def _explain_outputs(self, X, columns, full):
+        """One output per row (``columns`` 1-D), or each listed output in turn
+        (``columns`` of shape ``(n, k)``, stacked on a last axis)."""
+        d = X.shape[1]
+        one = self._explain_full if full else self._explain
+        if X.shape[0] == 0:
+            shape = (0, d) if columns.ndim == 1 else (0, d, columns.shape[1])
+            empty = np.zeros(shape)
+            return (empty, None, None) if full else empty
+        if columns.ndim == 1:
+            return one(X, columns)
+        parts = [one(X, columns[:, j]) for j in range(columns.shape[1])]
+        if not full:
+            return np.stack(parts, axis=-1)
+        return tuple(None if p[0] is None else np.stack(p, axis=-1)
+                     for p in zip(*parts))
+
+    def _explain_full(self, X, columns):
+        """Hook: ``(attributions, base values or None, scores or None)``;
+        subclasses whose computation yields more than the attributions
+        override it."""
+        return self._explain(X, columns), self._base_values(X, columns), None
+
+    def _base_values(self, X, columns):
+        """Hook: the value each row's attributions start from, or None."""
+        return None
 
     def _check_finite(self, E, X):
         """Model outputs are checked when they arrive; what is computed from
         them (products with X, surrogate fits) can still overflow."""
-        finite = np.all(np.isfinite(E), axis=1)
+        finite = np.all(np.isfinite(E.reshape(E.shape[0], -1)), axis=1)
         if not finite.all():
             i = int(np.flatnonzero(~finite)[0])
             raise ValueError(
@@ -216,6 +331,9 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Fitted check, validated ``X`` and its target column per row."""
         check_is_fitted(self, "model_")
         X = validate_points(self, X, reset=False)
+        if _is_multi_target(self.target):
+            cols = self.model_.resolve_targets(self.target, X, batch_size=self.batch_size)[0]
+            return X, np.tile(cols, (X.shape[0], 1))
         columns = self.model_.resolve_target(self.target, X, batch_size=self.batch_size)
         return X, columns
 

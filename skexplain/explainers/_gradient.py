@@ -196,6 +196,14 @@ class IntegratedGradients(BaseExplainer):
             self.baseline_ = b
         self._alphas, self._weights = integration_rule(self.method, self.n_steps)
 
+    def _base_values(self, X, columns):
+        # f(baseline): completeness reads sum(phi) = f(x) - f(baseline)
+        if not self.model_.can_predict:
+            return None
+        cols, where = np.unique(columns, return_inverse=True)
+        at_baseline = self._predict(np.tile(self.baseline_, (cols.size, 1)), cols)
+        return at_baseline[where]
+
     def _explain(self, X, columns):
         alphas, weights = self._alphas, self._weights
         m, d = alphas.size, X.shape[1]

@@ -164,10 +164,10 @@ class RelEx(BaseExplainer):
             step and (last column) at the returned mask.
         """
         X, columns = self._check_transform_input(X)
-        return self._run(X, columns)
+        return self._masks_and_values(X, columns)
 
     def _explain(self, X, columns):
-        return self._run(X, columns)[0]
+        return self._masks_and_values(X, columns)[0]
 
     # ----------------------------------------------------------- internals
     def _noisy(self, X, t):
@@ -206,7 +206,7 @@ class RelEx(BaseExplainer):
                 + self.lambda_l1 * np.sign(M))
         return loss, grad
 
-    def _run(self, X, columns):
+    def _masks_and_values(self, X, columns):
         n, d = X.shape
         masks = np.empty((n, d))
         history = np.empty((n, self.n_iter + 1))

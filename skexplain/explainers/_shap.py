@@ -118,6 +118,10 @@ class KernelSHAP(BaseExplainer):
     coalitions_ : ndarray of shape (n_coalitions, n_features)
     exact_ : bool
         Whether all coalitions were enumerated.
+    expected_value_ : ndarray of shape (n_outputs,)
+        ``mean_b f(b)`` over the background, per model output: the base
+        value the attributions of each output add up from
+        (``expected_value_[c] + phi.sum() = f(x)[c]``).
 
     Examples
     --------
@@ -163,6 +167,10 @@ class KernelSHAP(BaseExplainer):
         K[:d, :d] = (Z * w[:, None]).T @ Z
         K[:d, d] = K[d, :d] = 1.0
         self._kkt_pinv = np.linalg.pinv(K)
+        self.expected_value_ = self.model_.outputs(B, batch_size=self.batch_size).mean(axis=0)
+
+    def _base_values(self, X, columns):
+        return self.expected_value_[columns]
 
     def _explain(self, X, columns):
         Z, B = self.coalitions_, self.background_

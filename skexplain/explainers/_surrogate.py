@@ -11,7 +11,7 @@ from ._smooth import _COMMON_DOC, _correlate, gaussian_factor
 __all__ = ["CLIME", "LIME", "weighted_linear_fit"]
 
 
-def weighted_linear_fit(Z, y, weights=None, alpha=0.0, *, penalty="mean"):
+def weighted_linear_fit(Z, y, weights=None, alpha=0.0, *, penalty="mean", full=False):
     """Per-point (weighted, ridge) least squares with an unpenalised intercept.
 
     Solves, for each point ``p`` independently and all points at once,
@@ -33,11 +33,19 @@ def weighted_linear_fit(Z, y, weights=None, alpha=0.0, *, penalty="mean"):
         Ridge penalty on ``w`` (not on the intercept).
     penalty : {"mean", "sum"}, default="mean"
         The scale of ``alpha`` (see above).
+    full : bool, default=False
+        Also return each fit's intercept and weighted R^2.
 
     Returns
     -------
     coef : ndarray of shape (n_points, n_features)
         The slopes ``w`` of each point's fit.
+    intercept : ndarray of shape (n_points,)
+        Only with ``full``: ``b``, the fit's value at ``z = 0``.
+    r2 : ndarray of shape (n_points,)
+        Only with ``full``: ``1 - sum_k pi_k r_k^2 / sum_k pi_k (y_k -
+        ybar)^2`` (normalised weights; 1 where ``y`` is constant and fitted
+        exactly).
 
     Examples
     --------
@@ -60,9 +68,18 @@ def weighted_linear_fit(Z, y, weights=None, alpha=0.0, *, penalty="mean"):
         A = A + alpha * np.eye(d)
     rhs = np.einsum("pkd,pk->pd", Zw, yc, optimize=True)
     try:
-        return np.linalg.solve(A, rhs[..., None])[..., 0]
+        coef = np.linalg.solve(A, rhs[..., None])[..., 0]
     except np.linalg.LinAlgError:  # a degenerate design: minimum-norm solution
-        return np.einsum("pde,pe->pd", np.linalg.pinv(A), rhs)
+        coef = np.einsum("pde,pe->pd", np.linalg.pinv(A), rhs)
+    if not full:
+        return coef
+    intercept = ybar - np.einsum("pd,pd->p", coef, zbar)
+    resid = yc - np.einsum("pkd,pd->pk", Zc, coef)
+    ss_res = np.einsum("pk,pk->p", pin, resid ** 2)
+    ss_tot = np.einsum("pk,pk->p", pin, yc ** 2)
+    scale = np.maximum(ss_tot, np.finfo(float).tiny)
+    r2 = np.where(ss_tot > 0, 1.0 - ss_res / scale, np.where(ss_res <= 0, 1.0, 0.0))
+    return coef, intercept, r2
 
 
 class CLIME(BaseExplainer):
@@ -152,13 +169,19 @@ class CLIME(BaseExplainer):
         return _correlate(self._normals(X, self.n_samples), self._factor)
 
     def _explain(self, X, columns):
+        return self._explain_full(X, columns)[0]
+
+    def _explain_full(self, X, columns):
+        # base values: the surrogate's intercept, its prediction at x; scores:
+        # its R^2 on the perturbations
         S, d = self.n_samples, X.shape[1]
-        out = np.empty_like(X)
+        out, base, r2 = np.empty_like(X), np.empty(X.shape[0]), np.empty(X.shape[0])
         for a, b in self._point_chunks(X.shape[0], S):
             Z = self._perturbations(X[a:b])
             y = self._predict((X[a:b, None, :] + Z).reshape(-1, d), np.repeat(columns[a:b], S))
-            out[a:b] = weighted_linear_fit(Z, y.reshape(b - a, S), alpha=self.alpha)
-        return out
+            out[a:b], base[a:b], r2[a:b] = weighted_linear_fit(
+                Z, y.reshape(b - a, S), alpha=self.alpha, full=True)
+        return out, base, r2
 
 
 class LIME(BaseExplainer):
@@ -262,15 +285,21 @@ class LIME(BaseExplainer):
             )
 
     def _explain(self, X, columns):
+        return self._explain_full(X, columns)[0]
+
+    def _explain_full(self, X, columns):
+        # base values: the surrogate's intercept, its prediction at x; scores:
+        # its weighted R^2 (lime's ``score``)
         S, d = self.n_samples, X.shape[1]
-        out = np.empty_like(X)
+        out, base, r2 = np.empty_like(X), np.empty(X.shape[0]), np.empty(X.shape[0])
         for a, b in self._point_chunks(X.shape[0], S):
             U = self._normals(X[a:b], S)                              # standardised z
             pi = np.exp(-(U ** 2).sum(-1) / self.kernel_width_ ** 2)  # (p, S)
             y = self._predict((X[a:b, None, :] + U * self.scale_).reshape(-1, d),
                               np.repeat(columns[a:b], S)).reshape(b - a, S)
             # sum-of-squares penalty: divide alpha by the total weight per point
-            coef = weighted_linear_fit(U, y, pi, self.alpha, penalty="sum")
+            coef, base[a:b], r2[a:b] = weighted_linear_fit(U, y, pi, self.alpha,
+                                                           penalty="sum", full=True)
             out[a:b] = coef / self.scale_
-        return out
+        return out, base, r2
 

@@ -372,6 +372,9 @@ class TreeSHAP(BaseExplainer):
         self._w_minus = np.where(c > 0, np.exp(gammaln(a + 1) + gammaln(np.maximum(c, 1))
                                                - log_total), 0.0)
 
+    def _base_values(self, X, columns):
+        return self.expected_value_[columns]
+
     def _pre(self, X):
         """``X`` through the Pipeline's feature-wise steps before the trees."""
         for step in self._steps:

@@ -80,6 +80,9 @@ class ModelAdapter:
 
     exact_gradient = False
     classes_ = None
+    #: Whether the model's outputs can be evaluated (a gradient-only
+    #: callable cannot).
+    can_predict = True
     #: The output explained when ``columns`` is not given (see
     #: :meth:`resolve_target`); :func:`as_model` sets it.
     target = None
@@ -364,6 +367,50 @@ class ModelAdapter:
                 f"[0, {k}); got {target!r}."
             )
         return np.full(n, int(target), dtype=np.intp)
+
+    def resolve_targets(self, target, X, *, batch_size=None):
+        """Map a multi-output ``target`` (``"all"`` or a list) to output columns.
+
+        Parameters
+        ----------
+        target : "all" or list
+            ``"all"``: every output column; a list: class labels (when the
+            model has ``classes_``) or output column indices, each once.
+        X : ndarray of shape (n, d)
+            Rows of the data (the model is evaluated on the first, once).
+        batch_size : int or None, default=None
+            Rows per model call (``None``: all at once).
+
+        Returns
+        -------
+        columns : ndarray of int of shape (k,)
+            The output columns, in the order asked for.
+        names : list
+            Their names: class labels, or the column indices.
+        """
+        row = X[:1] if X.shape[0] else np.zeros((1, X.shape[1]))
+        k = self.n_outputs(row, batch_size=batch_size)
+        classes = None if self.classes_ is None else np.asarray(self.classes_).tolist()
+        if classes is not None and len(classes) != k:     # a binary decision score
+            classes = None
+        if isinstance(target, str) and target == "all":
+            cols = np.arange(k, dtype=np.intp)
+        else:
+            items = list(target)
+            if not items:
+                raise ValueError("target is an empty list: name at least one output.")
+            cols = []
+            for item in items:
+                if isinstance(item, str) and item in ("all", "predicted") and (
+                        classes is None or item not in classes):
+                    raise ValueError(f"target list items are class labels or column "
+                                     f"indices; got {item!r} inside the list.")
+                cols.append(int(self.resolve_target(item, row, batch_size=batch_size)[0]))
+            cols = np.asarray(cols, dtype=np.intp)
+            if np.unique(cols).size != cols.size:
+                raise ValueError(f"target lists an output twice: {items!r}.")
+        names = [classes[c] for c in cols] if classes is not None else cols.tolist()
+        return cols, names
 
     def label_columns(self, y, X, *, name="y", batch_size=None):
         """One output column per row for the class labels ``y``.

@@ -53,6 +53,7 @@ class FunctionModel(ModelAdapter):
             if fn is not None and not callable(fn):
                 raise ValueError(f"FunctionModel's {name} must be callable; got {type(fn).__name__}.")
         self.predict_fn = predict
+        self.can_predict = predict is not None
         self.gradient_fn = gradient
         self.exact_gradient = gradient is not None
 

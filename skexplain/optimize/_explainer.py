@@ -481,6 +481,45 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         explanations : ndarray of shape (n_samples, n_features)
             Within each point's budget ``eta_frac_ * ||g - mean||^2``, exactly.
         """
+        out, _, records = self._transform_parts(X, grad_fn)
+        # transform is wrapped by sklearn's set_output: 3 frames up is the caller
+        emit_warnings(records, stacklevel=3)
+        return out
+
+    def explain(self, X, grad_fn=None):
+        """Explain points and return an :class:`~skexplain.explainers.Explanation`.
+
+        The explanations of :meth:`transform`, with the rows, the feature
+        names, the parameters and, as ``reference_values``, the base
+        explanations (gradients) they were optimised from.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points to explain (a DataFrame's index labels the rows).
+        grad_fn : callable or array-like of shape (n_samples, n_features), optional
+            As in :meth:`transform`.
+
+        Returns
+        -------
+        explanation : Explanation
+            ``values`` as :meth:`transform`; ``reference_values`` the base
+            explanations.
+        """
+        from ..explainers import Explanation
+
+        index = getattr(X, "index", None)
+        out, G, records = self._transform_parts(X, grad_fn)
+        emit_warnings(records, stacklevel=2)
+        params = {k: v for k, v in self.get_params(deep=False).items()
+                  if k not in ("model", "grad_fn")}
+        return Explanation(out, data=validate_points(self, X, reset=False),
+                           reference_values=G, feature_names=self.get_feature_names_out(),
+                           method=type(self).__name__, params=params,
+                           index=None if index is None else list(index))
+
+    def _transform_parts(self, X, grad_fn):
+        """Explanations, base explanations and warning records of ``X``."""
         check_is_fitted(self)
         X = validate_points(self, X, reset=False)
         if self.base_ is not None:        # the model route: base explanations of X
@@ -544,9 +583,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                     InaccurateSolutionWarning,
                     f"The solver returned 'optimal_inaccurate' for {n_bad} of {todo.size} "
                     "new points (their explanations meet their budgets exactly)."))
-        # transform is wrapped by sklearn's set_output: 3 frames up is the caller
-        emit_warnings(records, stacklevel=3)
-        return out
+        return out, G, records
 
     def _point_weights(self, graph, matched):
         """Each new point's own robustness term: the loss's weights on the
