@@ -32,14 +32,50 @@ exclude_patterns = ["_build", "generated_gallery/*.ipynb", "**.zip"]
 myst_heading_anchors = 3
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+# members inherited from skexplain's and scikit-learn's classes are documented
+# on each class's page (an explainer's fit/transform/explain); those of
+# Python's built-in types are not (str's methods on an Enum, Exception's)
+_BUILTIN_BASES = ("object, str, int, float, dict, tuple, list, Enum, BaseException, "
+                  "Exception, Warning, UserWarning, RuntimeWarning, ValueError")
+autodoc_default_options = {"members": True, "inherited-members": _BUILTIN_BASES}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
-# the class pages list the methods a class defines, not those it inherits
-# (scikit-learn's BaseEstimator, str for Status)
 templates_path = ["_templates"]
+
+
+def _public_methods():
+    """Each public class's public methods, own and inherited from skexplain's
+    and scikit-learn's classes (for the class pages' method tables)."""
+    import importlib
+    import inspect
+
+    out = {}
+    for package in ("explainers", "metrics", "losses", "optimize", "neighbors", "models",
+                    "datasets", "attacks", "reproduction", "utils", "exceptions", "testing",
+                    "plotting"):
+        module = importlib.import_module(f"skexplain.{package}")
+        for name in module.__all__:
+            cls = getattr(module, name)
+            if not inspect.isclass(cls):
+                continue
+            names = set()
+            for base in cls.__mro__:
+                if not base.__module__.startswith(("skexplain", "sklearn")):
+                    continue
+                for attr, value in vars(base).items():
+                    if attr.startswith("_") or (attr.startswith("set_")
+                                                and attr.endswith("_request")):
+                        continue
+                    if inspect.isfunction(value) or isinstance(value, (classmethod,
+                                                                       staticmethod)):
+                        names.add(attr)
+            out[f"{module.__name__}.{name}"] = sorted(names)
+    return out
+
+
+autosummary_context = {"public_methods": _public_methods()}
 
 html_theme = "alabaster"
 html_static_path = []

@@ -7,11 +7,11 @@ chosen trade-off between faithfulness and robustness.
 
 __version__ = "0.1.0.dev0"
 
-from . import datasets, explainers, losses, metrics, models, neighbors  # noqa: E402
+from . import datasets, explainers, losses, metrics, models, neighbors, plotting  # noqa: E402
 from .optimize import OptimizedExplainer, explanation_path  # noqa: E402
 
 __all__ = [
     "OptimizedExplainer", "explanation_path", "datasets", "explainers", "losses", "metrics",
-    "models", "neighbors",
+    "models", "neighbors", "plotting",
     "__version__",
 ]

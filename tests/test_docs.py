@@ -10,7 +10,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGES = ["explainers", "metrics", "losses", "optimize", "neighbors", "models", "datasets",
-            "attacks", "reproduction", "utils", "exceptions", "testing"]
+            "attacks", "reproduction", "utils", "exceptions", "testing", "plotting"]
 
 
 def _documented():

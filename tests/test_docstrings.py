@@ -9,7 +9,7 @@ import pytest
 numpydoc_validation = pytest.importorskip("numpydoc.validate")
 
 PACKAGES = ["explainers", "metrics", "losses", "optimize", "neighbors", "models", "datasets",
-            "attacks", "reproduction", "utils", "exceptions", "testing"]
+            "attacks", "reproduction", "utils", "exceptions", "testing", "plotting"]
 
 #: Checks skipped everywhere, with the reason.
 IGNORED = {

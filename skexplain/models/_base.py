@@ -350,7 +350,7 @@ class ModelAdapter:
             else:
                 raise ValueError(
                     f"target is required: the model has {k} outputs. Pass a class "
-                    "label, an output column index, or 'predicted'."
+                    "label, an output column index, 'predicted' or 'all'."
                 )
             return np.full(n, col, dtype=np.intp)
         if self.classes_ is not None:
@@ -358,7 +358,7 @@ class ModelAdapter:
             if matches.size != 1:
                 raise ValueError(
                     f"target={target!r} is not one of the model's classes "
-                    f"{list(np.asarray(self.classes_))}."
+                    f"{np.asarray(self.classes_).tolist()}."
                 )
             return np.full(n, int(matches[0]), dtype=np.intp)
         if not isinstance(target, numbers.Integral) or isinstance(target, bool) or not 0 <= target < k:

@@ -307,6 +307,8 @@ class ExplanationPath:
         Time to compute the gradients, the neighbour graph and the problem.
     total_time : float
         Seconds for the whole path.
+    robustness : str or None, default=None
+        The robustness loss's name (e.g. ``"max_sensitivity"``), for labels.
 
     Examples
     --------
@@ -328,6 +330,7 @@ class ExplanationPath:
     solve_time: np.ndarray
     build_time: float
     total_time: float
+    robustness: str = None
 
     def pareto_mask(self):
         """Mark the budgets on the faithfulness/robustness Pareto front.
@@ -347,26 +350,21 @@ class ExplanationPath:
     def plot(self, ax=None):
         """Robustness against faithfulness along the path (extra ``plot``).
 
+        A shortcut for :meth:`skexplain.plotting.FrontDisplay.from_path`.
+
         Parameters
         ----------
         ax : matplotlib Axes, optional
-            Where to draw; default the current axes.
+            Where to draw; default a new figure's axes.
 
         Returns
         -------
         ax : matplotlib Axes
             The axes drawn on.
         """
-        from ..utils._optional import import_optional
+        from ..plotting import FrontDisplay
 
-        plt = import_optional("matplotlib.pyplot", "plot")
-        ax = plt.gca() if ax is None else ax
-        ax.plot(self.faithfulness_loss, self.robustness_loss, "o-")
-        for frac, f, r in zip(self.eta_fracs, self.faithfulness_loss, self.robustness_loss):
-            ax.annotate(f"{frac:g}", (f, r), fontsize=7)
-        ax.set(xlabel="faithfulness loss", ylabel="robustness loss",
-               title="explanation path (labels: eta_frac)")
-        return ax
+        return FrontDisplay.from_path(self, ax=ax).ax_
 
 
 def explanation_path(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradient",
@@ -489,5 +487,5 @@ def explanation_path(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradi
         robustness_loss=np.array(r_loss), eta=eta, max_faithfulness_loss=L,
         status=[str(r.status) for r in results],
         solve_time=np.array([r.stats.solve_time for r in results]), build_time=build,
-        total_time=time.perf_counter() - t0,
+        total_time=time.perf_counter() - t0, robustness=problem.loss.name,
     )
