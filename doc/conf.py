@@ -88,7 +88,7 @@ intersphinx_mapping = {}
 # with its code but not run (sphinx-gallery executes the files matching
 # filename_pattern).
 EXECUTED_EXAMPLES = ("plot_quickstart", "plot_agreement", "plot_tradeoff",
-                     "plot_smoothgrad_clime", "plot_relex", "plot_testing")
+                     "plot_smoothgrad_clime", "plot_relex", "plot_testing", "plot_explanations")
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",

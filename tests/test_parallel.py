@@ -154,3 +154,51 @@ def test_solver_options_pin_threads_unless_the_user_sets_them(monkeypatch):
     assert seen[1]["mosek_params"] == {"MSK_IPAR_NUM_THREADS": 1}
     assert seen[2] == {"max_threads": 4, "tol_gap_abs": 1e-9}
     assert seen[3] == {"eps_abs": 1e-6}
+
+
+class _RecordingTqdm:
+    """A stand-in for tqdm that records what a bar was told."""
+
+    bars = []
+
+    def __init__(self, total=None, desc=None, file=None, leave=None):
+        self.total, self.desc, self.updates, self.closed = total, desc, [], False
+        _RecordingTqdm.bars.append(self)
+
+    def update(self, n=1):
+        self.updates.append(n)
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def recording_tqdm(monkeypatch):
+    import types
+
+    _RecordingTqdm.bars = []
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=_RecordingTqdm))
+    return _RecordingTqdm.bars
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: SmoothGrad(np.cos, sigma=0.2, n_samples=5, random_state=0, **kw),
+    lambda **kw: CLIME(lambda Z: np.sin(Z).sum(1), sigma=0.2, n_samples=9, random_state=0,
+                       **kw),
+], ids=["SmoothGrad", "CLIME"])
+def test_explainer_progress_counts_points_and_changes_nothing(make, recording_tqdm):
+    quiet = make().fit(X).transform(X[:33])
+    loud = make(verbose=1).fit(X).transform(X[:33])
+    np.testing.assert_array_equal(loud, quiet)
+    (bar,) = recording_tqdm
+    assert bar.total == 33 and sum(bar.updates) == 33 and len(bar.updates) == 20
+    assert bar.closed and "(points)" in bar.desc
+
+
+def test_optimized_explainer_progress_counts_new_points(recording_tqdm):
+    est = OptimizedExplainer(n_neighbors=5, eta_frac=0.3).fit(X, G)
+    quiet = est.transform(X[:25] + 0.05, grad_fn=G[:25])
+    loud = est.set_params(verbose=1).transform(X[:25] + 0.05, grad_fn=G[:25])
+    np.testing.assert_array_equal(loud, quiet)
+    (bar,) = recording_tqdm
+    assert bar.total == 25 and sum(bar.updates) == 25 and bar.desc.endswith("new points")

@@ -6,7 +6,6 @@ import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 import warnings
@@ -14,6 +13,7 @@ import warnings
 from ..models import as_model, check_gradient_informative
 from ..models._base import FD_STEP
 from ..utils import validate_points
+from ..utils._parallel import parallel_map, progress_bar
 from ._explanation import Explanation
 from ._noise import draw_seed, standard_normals, uniforms
 
@@ -42,6 +42,12 @@ MODEL_PARAMS_DOC = """    target : None, "predicted", "all", class label, int or
     n_jobs : int or None, default=None
         Joblib workers for :meth:`transform`, each explaining a contiguous
         block of rows; results do not depend on it.
+"""
+
+#: ``verbose``, for the explainers that sample or step (long runs).
+VERBOSE_DOC = """    verbose : int, default=0
+        ``> 0``: a progress bar on stderr counting the explained points
+        (extra ``progress``); results do not depend on it.
 """
 
 
@@ -271,16 +277,27 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _run(self, X, columns, *, full):
         """Attributions (and, when ``full``, base values and scores) of ``X``,
-        in ``n_jobs`` contiguous row blocks."""
-        n_workers = min(effective_n_jobs(self.n_jobs), max(X.shape[0], 1))
-        if n_workers <= 1:
+        in contiguous row blocks: ``n_jobs`` workers, and with ``verbose`` a
+        progress bar counting points (each row is computed on its own, so the
+        blocks change no bit of the result)."""
+        n = X.shape[0]
+        n_workers = min(effective_n_jobs(self.n_jobs), max(n, 1))
+        verbose = getattr(self, "verbose", 0)
+        n_blocks = min(max(n, 1), max(n_workers, 20)) if verbose else n_workers
+        if n_blocks <= 1:
             out = self._explain_outputs(X, columns, full)
         else:
-            # every row's attribution is computed on its own (counter-based
-            # random numbers), so splitting the rows changes no bit of the result
-            parts = np.array_split(np.arange(X.shape[0]), n_workers)
-            res = Parallel(n_jobs=self.n_jobs)(
-                delayed(self._explain_outputs)(X[p], columns[p], full) for p in parts)
+            parts = np.array_split(np.arange(n), n_blocks)
+            bar = progress_bar(n, verbose=verbose, desc=f"{type(self).__name__} (points)")
+            res = []
+            try:
+                for p, r in zip(parts, parallel_map(
+                        self._explain_outputs, [(X[p], columns[p], full) for p in parts],
+                        n_jobs=self.n_jobs if n_workers > 1 else 1)):
+                    res.append(r)
+                    bar.update(len(p))
+            finally:
+                bar.close()
             out = (_concat(res) if full else np.concatenate(res, axis=0))
         values = out[0] if full else out
         self._check_finite(values, X)

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import MODEL_PARAMS_DOC, BaseExplainer
+from ._base import MODEL_PARAMS_DOC, VERBOSE_DOC, BaseExplainer
 
 __all__ = ["Gradient", "GradientXInput", "IntegratedGradients", "integration_rule"]
 
@@ -147,7 +147,7 @@ class IntegratedGradients(BaseExplainer):
     method : {"riemann_left", "riemann_right", "riemann_middle", \
             "riemann_trapezoid", "gauss_legendre"}, default="riemann_trapezoid"
         Quadrature rule, see :func:`integration_rule`.
-""" + MODEL_PARAMS_DOC + """
+""" + MODEL_PARAMS_DOC + VERBOSE_DOC + """
     Attributes
     ----------
     baseline_ : ndarray of shape (n_features,)
@@ -164,13 +164,14 @@ class IntegratedGradients(BaseExplainer):
 
     _parameter_constraints = {
         **BaseExplainer._parameter_constraints,
+        "verbose": ["verbose"],
         "baseline": [Real, "array-like", StrOptions({"mean"})],
         "n_steps": [Interval(Integral, 1, None, closed="left")],
         "method": [StrOptions(set(_RULES))],
     }
 
     def __init__(self, model=None, *, baseline=0.0, n_steps=50, method="riemann_trapezoid",
-                 target=None, output="auto", batch_size=10000, n_jobs=None):
+                 target=None, output="auto", batch_size=10000, n_jobs=None, verbose=0):
         self.model = model
         self.baseline = baseline
         self.n_steps = n_steps
@@ -179,6 +180,7 @@ class IntegratedGradients(BaseExplainer):
         self.output = output
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _fit_extra(self, X):
         d = X.shape[1]

@@ -78,6 +78,9 @@ class RelEx(BaseExplainer):
         ``2 * n_noise`` rows per point.
     n_jobs : int or None, default=None
         Joblib workers for :meth:`transform`; results do not depend on it.
+    verbose : int, default=0
+        ``> 0``: a progress bar on stderr counting the explained points
+        (extra ``progress``); results do not depend on it.
 
     Attributes
     ----------
@@ -115,6 +118,7 @@ class RelEx(BaseExplainer):
     _stochastic = True
     _parameter_constraints = {
         **BaseExplainer._parameter_constraints,
+        "verbose": ["verbose"],
         "n_noise": [Interval(Integral, 1, None, closed="left")],
         "noise_scale": [Interval(Real, 0, None, closed="left")],
         "lambda_l1": [Interval(Real, 0, None, closed="left")],
@@ -129,7 +133,7 @@ class RelEx(BaseExplainer):
     def __init__(self, model=None, *, n_noise=50, noise_scale=0.1, lambda_l1=1e-4,
                  lambda_bg=1.0, n_iter=50, learning_rate=0.1, momentum=0.9,
                  resample_noise=True, random_state=None, target="predicted", output="auto",
-                 batch_size=10000, n_jobs=None):
+                 batch_size=10000, n_jobs=None, verbose=0):
         self.model = model
         self.n_noise = n_noise
         self.noise_scale = noise_scale
@@ -144,6 +148,7 @@ class RelEx(BaseExplainer):
         self.output = output
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     # ------------------------------------------------------------ public
     def optimize(self, X):

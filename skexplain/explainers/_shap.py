@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import MODEL_PARAMS_DOC, BaseExplainer
+from ._base import MODEL_PARAMS_DOC, VERBOSE_DOC, BaseExplainer
 
 __all__ = ["KernelSHAP", "shapley_kernel_weight"]
 
@@ -111,7 +111,7 @@ class KernelSHAP(BaseExplainer):
         Cap on the background drawn from the training data.
     random_state : int, RandomState instance or None, default=None
         Seeds coalition sampling and the background subsample.
-""" + MODEL_PARAMS_DOC + """
+""" + MODEL_PARAMS_DOC + VERBOSE_DOC + """
     Attributes
     ----------
     background_ : ndarray of shape (n_background, n_features)
@@ -136,6 +136,7 @@ class KernelSHAP(BaseExplainer):
     _callable_as = "predict"
     _parameter_constraints = {
         **BaseExplainer._parameter_constraints,
+        "verbose": ["verbose"],
         "background": ["array-like", None],
         "n_samples": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "max_background": [Interval(Integral, 1, None, closed="left")],
@@ -143,7 +144,7 @@ class KernelSHAP(BaseExplainer):
     }
 
     def __init__(self, model=None, *, background=None, n_samples="auto", max_background=100,
-                 random_state=None, target=None, output="auto", batch_size=10000, n_jobs=None):
+                 random_state=None, target=None, output="auto", batch_size=10000, n_jobs=None, verbose=0):
         self.model = model
         self.background = background
         self.n_samples = n_samples
@@ -153,6 +154,7 @@ class KernelSHAP(BaseExplainer):
         self.output = output
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _fit_extra(self, X):
         rng = check_random_state(self.random_state)

@@ -11,7 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import MODEL_PARAMS_DOC, BaseExplainer
+from ._base import MODEL_PARAMS_DOC, VERBOSE_DOC, BaseExplainer
 
 __all__ = ["KernelSmoothGrad", "SmoothGrad", "UniGrad", "gaussian_factor"]
 
@@ -91,6 +91,7 @@ class _SampledGradient(BaseExplainer):
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "shared_noise": ["boolean"],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def _explain(self, X, columns):
@@ -115,7 +116,7 @@ _COMMON_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds the perturbations (the seed is drawn at ``fit``; ``transform``
         is then deterministic).
-""" + MODEL_PARAMS_DOC
+""" + MODEL_PARAMS_DOC + VERBOSE_DOC
 
 
 class SmoothGrad(_SampledGradient):
@@ -161,7 +162,7 @@ class SmoothGrad(_SampledGradient):
 
     def __init__(self, model=None, *, sigma=None, covariance=None, n_samples=50,
                  shared_noise=False, random_state=None, target=None, output="auto",
-                 batch_size=10000, n_jobs=None):
+                 batch_size=10000, n_jobs=None, verbose=0):
         self.model = model
         self.sigma = sigma
         self.covariance = covariance
@@ -172,6 +173,7 @@ class SmoothGrad(_SampledGradient):
         self.output = output
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _fit_extra(self, X):
         self._factor, self.covariance_ = gaussian_factor(self.sigma, self.covariance, X.shape[1])
@@ -208,7 +210,7 @@ class UniGrad(_SampledGradient):
     }
 
     def __init__(self, model=None, *, radius=1.0, n_samples=50, shared_noise=False,
-                 random_state=None, target=None, output="auto", batch_size=10000, n_jobs=None):
+                 random_state=None, target=None, output="auto", batch_size=10000, n_jobs=None, verbose=0):
         self.model = model
         self.radius = radius
         self.n_samples = n_samples
@@ -218,6 +220,7 @@ class UniGrad(_SampledGradient):
         self.output = output
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _fit_extra(self, X):
         r = np.asarray(self.radius, dtype=np.float64)
@@ -267,7 +270,7 @@ class KernelSmoothGrad(_SampledGradient):
     }
 
     def __init__(self, model=None, *, sampler=None, n_samples=50, shared_noise=False,
-                 random_state=None, target=None, output="auto", batch_size=10000, n_jobs=None):
+                 random_state=None, target=None, output="auto", batch_size=10000, n_jobs=None, verbose=0):
         self.model = model
         self.sampler = sampler
         self.n_samples = n_samples
@@ -277,6 +280,7 @@ class KernelSmoothGrad(_SampledGradient):
         self.output = output
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _fit_extra(self, X):
         if self.sampler is None or not (callable(self.sampler) or hasattr(self.sampler, "ppf")):

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import MODEL_PARAMS_DOC, BaseExplainer
+from ._base import MODEL_PARAMS_DOC, VERBOSE_DOC, BaseExplainer
 from ._smooth import _COMMON_DOC, _correlate, gaussian_factor
 
 __all__ = ["CLIME", "LIME", "weighted_linear_fit"]
@@ -133,6 +133,7 @@ class CLIME(BaseExplainer):
     _stochastic = True
     _parameter_constraints = {
         **BaseExplainer._parameter_constraints,
+        "verbose": ["verbose"],
         "sigma": [Interval(Real, 0, None, closed="neither"), "array-like", None],
         "covariance": ["array-like", None],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -143,7 +144,7 @@ class CLIME(BaseExplainer):
 
     def __init__(self, model=None, *, sigma=None, covariance=None, alpha=0.0, n_samples=100,
                  shared_noise=False, random_state=None, target=None, output="auto",
-                 batch_size=10000, n_jobs=None):
+                 batch_size=10000, n_jobs=None, verbose=0):
         self.model = model
         self.sigma = sigma
         self.covariance = covariance
@@ -155,6 +156,7 @@ class CLIME(BaseExplainer):
         self.output = output
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _fit_extra(self, X):
         d = X.shape[1]
@@ -220,7 +222,7 @@ class LIME(BaseExplainer):
     random_state : int, RandomState instance or None, default=None
         Seeds the perturbations (drawn at ``fit``; ``transform`` is then
         deterministic).
-""" + MODEL_PARAMS_DOC + """
+""" + MODEL_PARAMS_DOC + VERBOSE_DOC + """
     Attributes
     ----------
     scale_ : ndarray of shape (n_features,)
@@ -242,6 +244,7 @@ class LIME(BaseExplainer):
     _stochastic = True
     _parameter_constraints = {
         **BaseExplainer._parameter_constraints,
+        "verbose": ["verbose"],
         "kernel_width": [Interval(Real, 0, None, closed="neither"), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "scale": [Interval(Real, 0, None, closed="neither"), "array-like", None],
@@ -252,7 +255,7 @@ class LIME(BaseExplainer):
 
     def __init__(self, model=None, *, kernel_width=None, alpha=1.0, scale=None, n_samples=1000,
                  shared_noise=False, random_state=None, target=None, output="auto",
-                 batch_size=10000, n_jobs=None):
+                 batch_size=10000, n_jobs=None, verbose=0):
         self.model = model
         self.kernel_width = kernel_width
         self.alpha = alpha
@@ -264,6 +267,7 @@ class LIME(BaseExplainer):
         self.output = output
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _fit_extra(self, X):
         d = X.shape[1]

@@ -38,7 +38,7 @@ def looks_like_model(obj):
 
 
 def fit_base(X, *, model, base="gradient", target=None, output="auto", batch_size=None,
-             n_jobs=None):
+             n_jobs=None, verbose=0):
     """The fitted base explainer of ``model`` on ``X``.
 
     Parameters
@@ -55,6 +55,8 @@ def fit_base(X, *, model, base="gradient", target=None, output="auto", batch_siz
         ``target`` when it has none.
     target, output, batch_size, n_jobs
         As for the explainers.
+    verbose : int, default=0
+        Given to a base explainer that has ``verbose`` and leaves it at 0.
 
     Returns
     -------
@@ -88,6 +90,8 @@ def fit_base(X, *, model, base="gradient", target=None, output="auto", batch_siz
         explainer.set_params(model=base.model if base.model is not None else model)
         if explainer.get_params().get("target") is None and target is not None:
             explainer.set_params(target=target)
+        if verbose and explainer.get_params().get("verbose", None) == 0:
+            explainer.set_params(verbose=verbose)
     else:
         raise ValueError(
             "base must be 'gradient' or an explainer instance of skexplain.explainers "

@@ -16,7 +16,7 @@ from ..losses import RobustnessLoss, get_loss
 from ..metrics._robustness import faithfulness_loss
 from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
 from ..utils import compute_gradients, validate_points
-from ..utils._parallel import parallel_map
+from ..utils._parallel import parallel_map, progress_bar
 from ._base import base_explanations, fit_base, looks_like_model
 from ._budgets import Budget, PointwiseBudget, get_budget
 from ._conic import ConicSolver, PointPrograms
@@ -170,6 +170,11 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         :meth:`transform` the per-point problems. Only numpy arrays are sent
         to the workers and each solve is single-threaded. Results do not
         depend on it, to the last bit.
+    verbose : int, default=0
+        ``> 0``: progress bars on stderr (extra ``progress``) counting the
+        user's units: the base explainer's points (when it has ``verbose``),
+        the pointwise budget's independent blocks in ``fit``, the new points
+        in :meth:`transform`. Results do not depend on it.
 
     Attributes
     ----------
@@ -290,13 +295,14 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "grad_fn": "no_validation",      # a callable, or a model object (read as model)
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
     def __init__(self, robustness="max_sensitivity", u=None, eta_frac=0.2, *,
                  model=None, base="gradient", target=None, output="auto",
                  eta=None, faithfulness="global", squared=False, solver="auto",
                  solver_options=None, n_neighbors=None, grad_fn=None, batch_size=None,
-                 n_jobs=None):
+                 n_jobs=None, verbose=0):
         self.model = model
         self.base = base
         self.target = target
@@ -313,6 +319,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.grad_fn = grad_fn
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -389,7 +396,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if model is not None:             # base explanations of the model; y is ignored
             base = fit_base(X, model=model, base=self.base, target=self.target,
                             output=self.output, batch_size=self.batch_size,
-                            n_jobs=self.n_jobs)
+                            n_jobs=self.n_jobs, verbose=self.verbose)
             G, source, name = base_explanations(base, X), None, "base explanations"
         else:
             if not (isinstance(self.base, str) and self.base == "gradient"):
@@ -410,7 +417,9 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             frac = float(self.eta) / L_max if L_max > 0 else 0.0
         else:
             frac = float(self.eta_frac)
-        result = solve_blocks(problem, [frac], solver, n_jobs=self.n_jobs)[0]
+        result = solve_blocks(problem, [frac], solver, n_jobs=self.n_jobs,
+                              verbose=self.verbose if len(problem.blocks) > 1 else 0,
+                              desc="OptimizedExplainer.fit (independent blocks)")[0]
         E = result.explanations
 
         self.X_fit_ = X
@@ -662,36 +671,56 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             np.cumsum(deg) - deg, deg))
         indptr = np.concatenate([[0], np.cumsum(deg)])
         EJ, w = F[graph.dst[edges]], weights[edges]
-        n_chunks = min(len(idx), max(1, effective_n_jobs(self.n_jobs)))
-        bounds = np.linspace(0, len(idx), n_chunks + 1).astype(int)
+        bounds = self._point_bounds(len(idx))
         tasks = [(H[idx[a:b]], radius[idx[a:b]], indptr[a:b + 1] - indptr[a],
                   EJ[indptr[a]:indptr[b]], w[indptr[a]:indptr[b]], self.loss_)
                  for a, b in zip(bounds[:-1], bounds[1:])]
-        parts = list(parallel_map(_first_order_chunk, [(*t, opts) for t in tasks],
-                                  n_jobs=self.n_jobs))
+        parts = self._map_points(_first_order_chunk, [(*t, opts) for t in tasks], bounds)
         sol = np.vstack([p[0] for p in parts])
         converged = np.concatenate([p[1] for p in parts])
         if solver is None and not converged.all():
             rest = np.flatnonzero(~converged)
             backend = AutoSolver().candidates(0)[0]._backend()[0]
             sol[rest], n_bad = self._solve_points_conic(idx[rest], graph, H, F, radius, weights,
-                                                        backend, None)
+                                                        backend, None, progress=False)
             return sol, n_bad
         return sol, int((~converged).sum())
 
-    def _solve_points_conic(self, idx, graph, H, F, radius, weights, backend, options):
+    def _point_bounds(self, n):
+        """Row blocks of the new points: one per worker, and with ``verbose``
+        at least 20 (for the progress bar; a point's answer does not depend
+        on its block)."""
+        n_chunks = max(1, effective_n_jobs(self.n_jobs))
+        if self.verbose:
+            n_chunks = max(n_chunks, 20)
+        return np.linspace(0, n, min(n, n_chunks) + 1).astype(int)
+
+    def _map_points(self, func, tasks, bounds, progress=True):
+        """``parallel_map`` over blocks of new points, the bar counting points."""
+        bar = progress_bar(int(bounds[-1]), verbose=self.verbose if progress else 0,
+                           desc="OptimizedExplainer: new points")
+        out = []
+        try:
+            for size, res in zip(np.diff(bounds), parallel_map(func, tasks, n_jobs=self.n_jobs)):
+                out.append(res)
+                bar.update(int(size))
+        finally:
+            bar.close()
+        return out
+
+    def _solve_points_conic(self, idx, graph, H, F, radius, weights, backend, options, *,
+                            progress=True):
         # each point's own data: its neighbours' explanations and weights,
         # cut from the edge arrays at the CSR pointers
         cuts = graph.indptr[1:-1]
         nbr_E = np.split(F[graph.dst], cuts)
         nbr_w = np.split(weights, cuts)
         tasks = [(H[i], radius[i], nbr_E[i], nbr_w[i]) for i in idx]
-        n_chunks = min(len(tasks), max(1, effective_n_jobs(self.n_jobs)))
-        bounds = np.linspace(0, len(tasks), n_chunks + 1).astype(int)
-        results = list(parallel_map(
+        bounds = self._point_bounds(len(tasks))
+        results = self._map_points(
             _solve_point_chunk,
             [(tasks[a:b], self.loss_, backend, options) for a, b in zip(bounds[:-1], bounds[1:])],
-            n_jobs=self.n_jobs))
+            bounds, progress=progress)
         sol = np.asarray([e for part, _ in results for e in part])
         n_bad = sum(st != Status.OPTIMAL for _, part in results for st in part)
         return sol, n_bad

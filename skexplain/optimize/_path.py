@@ -202,7 +202,8 @@ def _solve_task(block, fracs, solver, state):
     return out
 
 
-def solve_blocks(problem, fracs, solver, *, states=None, n_jobs=None, verbose=0):
+def solve_blocks(problem, fracs, solver, *, states=None, n_jobs=None, verbose=0,
+                 desc="explanation path"):
     """Solve ``problem`` for each budget fraction; results in the caller's units.
 
     The work is cut into tasks that do not depend on ``n_jobs`` (each
@@ -221,6 +222,8 @@ def solve_blocks(problem, fracs, solver, *, states=None, n_jobs=None, verbose=0)
     n_jobs : int, optional
     verbose : int, default=0
         A progress bar over the tasks.
+    desc : str, default="explanation path"
+        The bar's label.
 
     Returns
     -------
@@ -252,7 +255,7 @@ def solve_blocks(problem, fracs, solver, *, states=None, n_jobs=None, verbose=0)
              for chunk in chunks for b in range(n_blocks)]
     n_workers = max(1, min(effective_n_jobs(n_jobs), len(tasks))) if states is None else 1
     parts = list(parallel_map(_solve_task, tasks, n_jobs=n_workers, verbose=verbose,
-                              desc="explanation path"))
+                              desc=desc))
     for c, chunk in enumerate(chunks):
         block_results = parts[c * n_blocks:(c + 1) * n_blocks]
         for k, i in enumerate(chunk):
