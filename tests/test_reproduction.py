@@ -33,3 +33,33 @@ def test_full_agreement_grid_shape_as_in_paper():
     for r in rows:
         if r["D"] == 4 and r["function"] in ("x3", "sin_x3"):
             assert r["rate"] < 0.5
+
+
+def test_reproduction_figures_label_every_axis_and_keep_legends_off_the_data():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skexplain.reproduction import plot_agreement, plot_equivalence, plot_tradeoff
+
+    trade = plot_tradeoff([{"setting": s, "sigma": x, "local_lipschitz": 1 / x,
+                            "distance": x} for s in ("a", "b") for x in (0.1, 1.0)])
+    assert len(trade.axes) == 4                         # two rows, no twin axes
+    assert all(ax.get_ylabel() for ax in trade.axes)
+    nan = float("nan")
+    eq = plot_equivalence([{"dataset": "bc", "sigma2": 1.0, "n": n, "l1_gap": g,
+                            "robustness_sg": 0.5, "robustness_clime": g}
+                           for n, g in ((10, nan), (100, 0.3))])
+    labels = [ax.get_xlabel() for ax in eq.axes]
+    assert "no value at 10: C-LIME needs more perturbations than features" in labels[0]
+    assert "no value" not in labels[1] and all(ax.get_ylabel() for ax in eq.axes)
+    agr = plot_agreement([{"D": D, "function": f, "u": u, "rate": 0.5}
+                          for D in (2, 3) for f in ("x2", "sin") for u in (1.0, 2.0)])
+    # one figure legend, outside the panels; no legend inside any panel
+    assert len(agr.legends) == 1 and all(ax.get_legend() is None for ax in agr.axes)
+    agr.canvas.draw()
+    legend_box = agr.legends[0].get_window_extent()
+    assert all(legend_box.x0 >= ax.get_window_extent().x1 for ax in agr.axes)
+    plt.close("all")

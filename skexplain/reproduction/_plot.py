@@ -42,17 +42,33 @@ def plot_agreement(rows):
     """
     plt = _pyplot()
     dims = _unique(r["D"] for r in rows)
-    fig, axes = plt.subplots(1, len(dims), figsize=(4.5 * len(dims), 3.6), squeeze=False,
-                             sharey=True)
+    fig, axes = plt.subplots(1, len(dims), figsize=(4.2 * len(dims) + 1.6, 3.6), squeeze=False,
+                             sharey=True, layout="constrained")
     for ax, D in zip(axes[0], dims):
-        for name in _unique(r["function"] for r in rows if r["D"] == D):
+        for i, name in enumerate(_unique(r["function"] for r in rows)):
             sub = [r for r in rows if r["D"] == D and r["function"] == name]
-            ax.plot([r["u"] for r in sub], [r["rate"] for r in sub], "o-", label=name)
+            if sub:
+                ax.plot([r["u"] for r in sub], [r["rate"] for r in sub], "o-", color=f"C{i}",
+                        label=name)
         ax.set(xlabel="radius u", title=f"D = {D}", ylim=(-0.02, 1.02))
-    axes[0, 0].set_ylabel("top-feature agreement")
-    axes[0, -1].legend(fontsize=8)
-    fig.tight_layout()
+    axes[0, 0].set_ylabel("top-feature agreement rate")
+    _legend_outside(fig, axes[0, 0], title="function")
     return fig
+
+
+def _legend_outside(fig, ax, title=None):
+    """One legend for the figure, right of the panels (never over the data)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside right upper", title=title, fontsize=8,
+                   frameon=False)
+
+
+def _note_missing(ax, xs, what):
+    """Say in a panel's x label which x values have no value (NaN) and why."""
+    if xs:
+        ax.set_xlabel(f"{ax.get_xlabel()}\n(no value at {', '.join(f'{x:g}' for x in xs)}: "
+                      f"{what})", fontsize=8)
 
 
 def plot_equivalence(rows):
@@ -79,21 +95,32 @@ def plot_equivalence(rows):
     >>> len(fig.axes), fig.axes[0].get_title()
     (3, 'toy: L1(SmoothGrad, C-LIME)')
     """
+    import math
+
     plt = _pyplot()
     datasets = _unique(r["dataset"] for r in rows)
-    fig, axes = plt.subplots(len(datasets), 3, figsize=(13, 3.6 * len(datasets)), squeeze=False)
+    fig, axes = plt.subplots(len(datasets), 3, figsize=(13.5, 3.9 * len(datasets)),
+                             squeeze=False, layout="constrained")
+    n_all = [r["n"] for r in rows]
     titles = ("L1(SmoothGrad, C-LIME)", "robustness SmoothGrad", "robustness C-LIME")
+    ylabels = ("mean L1 distance", "mean max L1 change (neighbours)",
+               "mean max L1 change (neighbours)")
+    keys = ("l1_gap", "robustness_sg", "robustness_clime")
     for i, ds in enumerate(datasets):
-        for s2 in _unique(r["sigma2"] for r in rows if r["dataset"] == ds):
+        for c, s2 in enumerate(_unique(r["sigma2"] for r in rows)):
             sub = [r for r in rows if r["dataset"] == ds and r["sigma2"] == s2]
-            for j, key in enumerate(("l1_gap", "robustness_sg", "robustness_clime")):
+            for j, key in enumerate(keys):
                 axes[i, j].plot([r["n"] for r in sub], [r[key] for r in sub], marker="o",
-                                label=f"σ²={s2:g}")
+                                color=f"C{c}", label=f"σ² = {s2:g}")
         for j, title in enumerate(titles):
             axes[i, j].set(xscale="log", yscale="log", xlabel="perturbations n",
-                           title=f"{ds}: {title}")
-            axes[i, j].legend(fontsize=8)
-    fig.tight_layout()
+                           ylabel=ylabels[j], title=f"{ds}: {title}",
+                           xlim=(min(n_all) / 1.5, max(n_all) * 1.5))
+            missing = sorted({r["n"] for r in rows if r["dataset"] == ds
+                              and math.isnan(r[keys[j]])})
+            _note_missing(axes[i, j], missing,
+                          "C-LIME needs more perturbations than features")
+    _legend_outside(fig, axes[0, 0], title="noise")
     return fig
 
 
@@ -123,17 +150,17 @@ def plot_tradeoff(rows):
     """
     plt = _pyplot()
     settings = _unique(r["setting"] for r in rows)
-    fig, axes = plt.subplots(1, len(settings), figsize=(6 * len(settings), 4), squeeze=False)
-    for ax, name in zip(axes[0], settings):
+    fig, axes = plt.subplots(2, len(settings), figsize=(5.5 * len(settings), 6), squeeze=False,
+                             sharex="col", layout="constrained")
+    for k, name in enumerate(settings):
         sub = [r for r in rows if r["setting"] == name]
         s = [r["sigma"] for r in sub]
-        ax.plot(s, [r["local_lipschitz"] for r in sub], "o-", label="local Lipschitz")
-        ax.set(xscale="log", xlabel="σ", title=name)
-        ax2 = ax.twinx()
-        ax2.plot(s, [r["distance"] for r in sub], "s--", color="C1", label="||φ − p||")
-        ax.legend(loc="upper left")
-        ax2.legend(loc="upper right")
-    fig.tight_layout()
+        top, bottom = axes[0, k], axes[1, k]
+        top.plot(s, [r["local_lipschitz"] for r in sub], "o-", color="C0")
+        top.set(xscale="log", title=name, ylabel="local Lipschitz estimate\n(lower: more robust)")
+        bottom.plot(s, [r["distance"] for r in sub], "s-", color="C1")
+        bottom.set(xscale="log", xlabel="SmoothGrad noise σ",
+                   ylabel="‖φ − p‖ to marginal contributions\n(lower: more faithful)")
     return fig
 
 
@@ -163,13 +190,13 @@ def plot_relex(result):
     rows = result["attack"]
     keys = (("retrieval_predicted", "m_adv (predicted class)"),
             ("retrieval_clean_mask", "m_0 * x_adv"))
-    fig, axes = plt.subplots(1, len(keys), figsize=(11, 3.8), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(keys), figsize=(12.5, 3.8), squeeze=False, sharey=True,
+                             layout="constrained")
     for ax, (key, title) in zip(axes[0], keys):
         for name in _unique(r["method"] for r in rows):
             sub = [r for r in rows if r["method"] == name]
             ax.plot([r["eps"] for r in sub], [r[key] for r in sub], "o-", label=name)
         ax.set(xlabel="PGD eps (l_inf)", title=f"retrieval: {title}", ylim=(-0.02, 1.02))
     axes[0, 0].set_ylabel("class retrieval rate")
-    axes[0, -1].legend(fontsize=8)
-    fig.tight_layout()
+    _legend_outside(fig, axes[0, 0], title="method")
     return fig
