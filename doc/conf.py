@@ -32,12 +32,15 @@ exclude_patterns = ["_build", "generated_gallery/*.ipynb", "**.zip"]
 myst_heading_anchors = 3
 
 autosummary_generate = True
-# members inherited from skexplain's and scikit-learn's classes are documented
-# on each class's page (an explainer's fit/transform/explain); those of
-# Python's built-in types are not (str's methods on an Enum, Exception's)
-_BUILTIN_BASES = ("object, str, int, float, dict, tuple, list, Enum, BaseException, "
-                  "Exception, Warning, UserWarning, RuntimeWarning, ValueError")
-autodoc_default_options = {"members": True, "inherited-members": _BUILTIN_BASES}
+# members inherited from skexplain's own base classes are documented on each
+# class's page (an explainer's fit/transform/explain); those of scikit-learn's
+# mixins (get_params, set_output: documented by scikit-learn, with links into
+# its own docs) and of Python's built-in types (str's methods on an Enum) are not
+_FOREIGN_BASES = ("object, str, int, float, dict, tuple, list, Enum, BaseException, "
+                  "Exception, Warning, UserWarning, RuntimeWarning, ValueError, "
+                  "BaseEstimator, TransformerMixin, OneToOneFeatureMixin, _SetOutputMixin, "
+                  "_MetadataRequester, _HTMLDocumentationLinkMixin, ReprHTMLMixin")
+autodoc_default_options = {"members": True, "inherited-members": _FOREIGN_BASES}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
@@ -47,7 +50,7 @@ templates_path = ["_templates"]
 
 def _public_methods():
     """Each public class's public methods, own and inherited from skexplain's
-    and scikit-learn's classes (for the class pages' method tables)."""
+    classes (for the class pages' method tables)."""
     import importlib
     import inspect
 
@@ -62,7 +65,7 @@ def _public_methods():
                 continue
             names = set()
             for base in cls.__mro__:
-                if not base.__module__.startswith(("skexplain", "sklearn")):
+                if not base.__module__.startswith("skexplain"):
                     continue
                 for attr, value in vars(base).items():
                     if attr.startswith("_") or (attr.startswith("set_")
@@ -78,7 +81,8 @@ def _public_methods():
 autosummary_context = {"public_methods": _public_methods()}
 
 html_theme = "alabaster"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 
 # no network at build time: intersphinx only if the inventories are cached
 intersphinx_mapping = {}

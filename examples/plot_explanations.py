@@ -40,16 +40,16 @@ print("base value + sum of attributions = prediction:",
       float(e[0].base_values + e[0].values.sum()), float(forest.predict(X.iloc[:1])[0]))
 
 # %%
-# Global importance (mean |SHAP value|) and every row's attribution coloured
+# Global importance (mean absolute SHAP value) and every row's attribution coloured
 # by the feature's value.
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
-AttributionBarDisplay.from_explanation(e, ax=ax1)
-BeeswarmDisplay.from_explanation(e, ax=ax2)
+bar = AttributionBarDisplay.from_explanation(e, ax=ax1)
+swarm = BeeswarmDisplay.from_explanation(e, ax=ax2)
 
 # %%
 # One prediction, step by step from the average prediction.
 fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-WaterfallDisplay.from_explanation(e, index=0, ax=ax)
+waterfall = WaterfallDisplay.from_explanation(e, index=0, ax=ax)
 
 # %%
 # All classes at once: ``target="all"`` gives attributions of shape
@@ -61,7 +61,7 @@ clf = LogisticRegression(max_iter=1000).fit(Xi, names[yi])
 e3 = KernelSHAP(clf, target="all", random_state=0).fit(Xi).explain(Xi)
 print(e3.values.shape, list(e3.output_names))
 fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
-AttributionBarDisplay.from_explanation(e3, ax=ax)
+classes = AttributionBarDisplay.from_explanation(e3, ax=ax)
 
 # %%
 # Do different explainers agree on the most important feature? A small MLP
@@ -79,5 +79,6 @@ sets = {
     "optimised": OptimizedExplainer(model=mlp, eta_frac=0.3).fit_transform(rows),
 }
 fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
-AgreementDisplay.from_explanations(sets, ax=ax)
+agreement = AgreementDisplay.from_explanations(sets, ax=ax)
+print(agreement.rates.round(2))
 plt.show()

@@ -56,10 +56,10 @@ print("chosen:", search.best_params_)
 # program, re-solved along the budgets), with the chosen budget circled.
 Xs = scaler.transform(X)[:200]
 fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-FrontDisplay.from_estimator(best, Xs, ax=ax)
+front = FrontDisplay.from_estimator(best, Xs, ax=ax)
 
 # %%
 # What the optimisation changed: the gradients of the first 40 points and
 # their optimised explanations, side by side on one colour scale.
-ComparisonDisplay.from_estimator(best.fit(Xs), Xs, max_rows=40)
+comparison = ComparisonDisplay.from_estimator(best.fit(Xs), Xs, max_rows=40)
 plt.show()

@@ -57,7 +57,7 @@ class AttributionBarDisplay:
 
     @classmethod
     def from_explanation(cls, explanation, *, max_display=10, ax=None):
-        """Plot the mean |attribution| per feature of an explanation.
+        """Plot the mean absolute attribution per feature of an explanation.
 
         Parameters
         ----------

@@ -36,7 +36,7 @@ def swarm_offsets(x, n_bins=100, width=0.4):
 class BeeswarmDisplay:
     """Beeswarm plot: every row's attribution of each feature, coloured by value.
 
-    One horizontal band per feature (ordered by mean |attribution|, largest
+    One horizontal band per feature (ordered by mean absolute attribution, largest
     at the top); each dot is one explained row, placed at its attribution
     and coloured by that row's feature value (from low, blue, to high, red;
     the 5th to 95th percentile of each feature spans the colour scale).
@@ -95,7 +95,7 @@ class BeeswarmDisplay:
         output : int or str, optional
             Which output of a multi-output explanation.
         max_display : int, default=10
-            Most features shown (by mean |attribution|).
+            Most features shown (by mean absolute attribution).
         ax : matplotlib Axes, optional
             Where to draw; default a new figure.
 
@@ -148,7 +148,7 @@ class BeeswarmDisplay:
         ax : matplotlib Axes, optional
             Where to draw; default a new figure.
         max_display : int, default=10
-            Most features shown (by mean |attribution|).
+            Most features shown (by mean absolute attribution).
         cmap : str or Colormap, default="coolwarm"
             Colours from low to high feature value.
 

@@ -13,7 +13,7 @@ class WaterfallDisplay:
 
     The steps start at the base value (``E[f]`` for SHAP values, the
     model at the baseline for Integrated Gradients, 0 for a method without
-    one) and add the attributions, largest |attribution| at the top, so the
+    one) and add the attributions, largest absolute attribution at the top, so the
     last step ends at ``base + sum(attributions)`` (``f(x)`` for methods with
     efficiency). Past ``max_display`` steps the smallest are summed into one.
 
