@@ -63,3 +63,23 @@ def test_reproduction_figures_label_every_axis_and_keep_legends_off_the_data():
     legend_box = agr.legends[0].get_window_extent()
     assert all(legend_box.x0 >= ax.get_window_extent().x1 for ax in agr.axes)
     plt.close("all")
+
+
+def test_agreement_reports_inaccurate_cells_once_by_name():
+    import warnings
+
+    from skexplain.exceptions import InaccurateSolutionWarning
+    from skexplain.optimize import PDHGSolver
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = run_agreement(dims=(2,), functions=["x2", "sin"], radii=[10.0],
+                             solver=PDHGSolver(max_iter=2))
+    inaccurate = [w for w in caught if issubclass(w.category, InaccurateSolutionWarning)]
+    assert len(inaccurate) == 1 and len(caught) == 1
+    msg = str(inaccurate[0].message)
+    assert "2 of 2 cells" in msg and "D=2 x2 u=10" in msg and "D=2 sin u=10" in msg
+    assert all("max_sensitivity optimal_inaccurate" in r["status"] for r in rows)
+    assert "solver status" in format_agreement_table(rows).splitlines()[0]
+    clean = run_agreement(dims=(2,), functions=["x2"], radii=[10.0])
+    assert clean[0]["status"] == "optimal"

@@ -445,6 +445,21 @@ def explanation_path(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradi
     >>> bool(np.all(np.diff(path.robustness_loss) <= 1e-9))  # more budget, more robust
     True
     """
+    records, path = _path_and_records(
+        X, grad_fn, eta_fracs, model=model, base=base, target=target, output=output,
+        robustness=robustness, u=u, n_neighbors=n_neighbors, faithfulness=faithfulness,
+        squared=squared, solver=solver, solver_options=solver_options, batch_size=batch_size,
+        n_jobs=n_jobs, verbose=verbose)
+    emit_warnings(records, stacklevel=2)
+    return path
+
+
+def _path_and_records(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradient",
+                     target=None, output="auto", robustness="max_sensitivity", u=None,
+                     n_neighbors=None, faithfulness="global", squared=False, solver="auto",
+                     solver_options=None, batch_size=None, n_jobs=None, verbose=0):
+    """:func:`explanation_path` without emitting its warnings: returns
+    ``(warning records, path)`` for callers that report them their own way."""
     t0 = time.perf_counter()
     X = check_points(X, min_samples=2)
     fracs = (np.r_[0.0, np.logspace(-3, 0, 19)] if eta_fracs is None
@@ -483,8 +498,7 @@ def explanation_path(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradi
         records.append(WarningRecord(InaccurateSolutionWarning,
                                      f"{n_bad} of {fracs.size} budgets ended with an "
                                      f"inaccurate solver status: {first.message}"))
-    emit_warnings(records, stacklevel=2)
-    return ExplanationPath(
+    return records, ExplanationPath(
         eta_fracs=fracs, explanations=np.stack(Es),
         faithfulness_loss=np.array([faithfulness_loss(G, E) for E in Es]),
         robustness_loss=np.array(r_loss), eta=eta, max_faithfulness_loss=L,
