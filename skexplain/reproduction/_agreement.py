@@ -8,7 +8,6 @@ fraction of points whose most important feature agrees across the three
 explanation sets is reported, beside the tie-aware numbers.
 """
 
-import time
 
 from ..datasets import TEST_FUNCTIONS, make_paper_problem, valid_radii
 from ..metrics import ROBUSTNESS_METRICS, agreement_rate
