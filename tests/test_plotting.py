@@ -197,3 +197,13 @@ def test_matplotlib_is_optional_and_not_imported_eagerly(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"skexplain\[plot\]"):
         AttributionBarDisplay.from_explanation(Explanation(V))
+
+
+def test_comparison_draws_on_given_axes():
+    fig, axes = plt.subplots(2, 2)
+    E = Explanation(V, data=DATA, reference_values=2 * V)
+    disp = ComparisonDisplay.from_explanation(E, kind="heatmap", axes=axes[1], max_rows=5)
+    assert disp.figure_ is fig and list(disp.axes_) == list(axes[1])
+    np.testing.assert_array_equal(axes[1][0].images[0].get_array(), 2 * V[:5])
+    with pytest.raises(TypeError, match="two matplotlib Axes"):
+        ComparisonDisplay.from_explanation(E, axes=axes[0][:1])

@@ -67,7 +67,8 @@ class ComparisonDisplay:
                              f"{self.optimized.shape}.")
 
     @classmethod
-    def from_explanation(cls, explanation, *, kind="auto", max_rows=50, labels=None):
+    def from_explanation(cls, explanation, *, kind="auto", max_rows=50, labels=None,
+                         axes=None):
         """Plot an explanation against the base explanations it was optimised from.
 
         Parameters
@@ -82,6 +83,8 @@ class ComparisonDisplay:
             Heat maps show at most this many rows (the first ones).
         labels : tuple of str, optional
             Panel titles; default ``("gradient", "optimised")``.
+        axes : sequence of two matplotlib Axes, optional
+            Where to draw; default a new figure.
 
         Returns
         -------
@@ -98,11 +101,11 @@ class ComparisonDisplay:
         disp = cls(explanation.reference_values, explanation.values, explanation.data,
                    names_of(explanation, explanation.shape[1]),
                    labels=labels or ("gradient", "optimised"))
-        return disp.plot(kind=kind, max_rows=max_rows)
+        return disp.plot(axes, kind=kind, max_rows=max_rows)
 
     @classmethod
     def from_estimator(cls, estimator, X, grad_fn=None, *, kind="auto", max_rows=50,
-                       labels=None):
+                       labels=None, axes=None):
         """Explain ``X`` with a fitted OptimizedExplainer and compare.
 
         Parameters
@@ -120,6 +123,8 @@ class ComparisonDisplay:
             Heat maps show at most this many rows.
         labels : tuple of str, optional
             Panel titles.
+        axes : sequence of two matplotlib Axes, optional
+            Where to draw; default a new figure.
 
         Returns
         -------
@@ -127,13 +132,16 @@ class ComparisonDisplay:
             With the drawn artists as attributes.
         """
         return cls.from_explanation(estimator.explain(X, grad_fn=grad_fn), kind=kind,
-                                    max_rows=max_rows, labels=labels)
+                                    max_rows=max_rows, labels=labels, axes=axes)
 
-    def plot(self, *, kind="auto", max_rows=50, figsize=None):
-        """Draw the two panels on a new figure.
+    def plot(self, axes=None, *, kind="auto", max_rows=50, figsize=None):
+        """Draw the two panels.
 
         Parameters
         ----------
+        axes : sequence of two matplotlib Axes, optional
+            Where to draw the base and the optimised explanations; default
+            a new figure with two panels.
         kind : {"auto", "arrows", "heatmap"}, default="auto"
             See :meth:`from_explanation`.
         max_rows : int, default=50
@@ -155,8 +163,8 @@ class ComparisonDisplay:
         if kind == "arrows":
             if d != 2 or self.data is None:
                 raise ValueError("kind='arrows' needs 2 features and the explained rows.")
-            fig, axes = plt.subplots(1, 2, sharex=True, sharey=True,
-                                     figsize=figsize or (10, 4.5), layout="constrained")
+            fig, axes = self._axes(axes, plt, dict(sharex=True, sharey=True,
+                                                   figsize=figsize or (10, 4.5)))
             longest = max(np.linalg.norm(self.reference, axis=1).max(),
                           np.linalg.norm(self.optimized, axis=1).max(), 1e-300)
             span = np.ptp(self.data, axis=0).max() or 1.0
@@ -174,8 +182,8 @@ class ComparisonDisplay:
             self.colorbar_ = None
         else:
             rows = min(max_rows, self.reference.shape[0])
-            fig, axes = plt.subplots(1, 2, sharey=True, layout="constrained",
-                                     figsize=figsize or (min(4 + 0.35 * d, 14) * 1.0, 4.5))
+            fig, axes = self._axes(axes, plt, dict(sharey=True, figsize=figsize or (
+                min(4 + 0.35 * d, 14), 4.5)))
             vmax = max(np.abs(self.reference[:rows]).max(), np.abs(self.optimized[:rows]).max())
             vmax = vmax if vmax > 0 else 1.0
             self.artists_ = []
@@ -190,3 +198,13 @@ class ComparisonDisplay:
             self.colorbar_.set_label("attribution")
         self.axes_, self.figure_, self.kind_ = np.asarray(axes), fig, kind
         return self
+
+    @staticmethod
+    def _axes(axes, plt, options):
+        """The two panels: the caller's, or a new figure's."""
+        if axes is None:
+            return plt.subplots(1, 2, layout="constrained", **options)
+        axes = list(np.ravel(np.asarray(axes, dtype=object)))
+        if len(axes) != 2 or not all(hasattr(ax, "quiver") for ax in axes):
+            raise TypeError("axes must be two matplotlib Axes (base, optimised) or None.")
+        return axes[0].figure, axes
