@@ -127,3 +127,28 @@ def test_components_and_subgraph_by_hand():
     np.testing.assert_array_equal(sub.indptr, [0, 1, 2])
     with pytest.raises(ValueError, match="closed under the edges"):
         g.subgraph(np.array([0, 3, 4]))  # misses 1, a neighbour of 0 (not closed)
+
+
+def test_query_neighbours_by_exact_distance_match_the_tree_and_ignore_other_rows():
+    from skexplain.neighbors import _graph
+
+    rng = np.random.default_rng(3)
+    X, Q = rng.normal(size=(500, 6)), rng.normal(size=(300, 6))
+    brute = knn_neighbor_graph(X, 7, X_query=Q)
+    assert X.size <= _graph.BRUTE_QUERY_MAX               # the brute-force path ran
+    # independent reference: all pairwise exact distances, sorted with ties by index
+    D = np.sqrt(((Q[:, None, :] - X[None, :, :]) ** 2).sum(-1))
+    ref = np.argsort(D, axis=1, kind="stable")[:, :7]
+    np.testing.assert_array_equal(brute.dst.reshape(300, 7), np.sort(ref, axis=1))
+    np.testing.assert_allclose(brute.dist, D[np.repeat(np.arange(300), 7), brute.dst],
+                               rtol=1e-12)
+    # a grid full of exact ties: more tied candidates than the margin, so the
+    # exhaustive path decides, by index; a row's answer ignores the other rows
+    grid = np.array(np.meshgrid(*[np.arange(4.0)] * 3)).reshape(3, -1).T
+    Qg = grid[:16] + 0.5
+    whole = knn_neighbor_graph(grid, 5, X_query=Qg).dst.reshape(16, 5)
+    for a, b in ((0, 1), (3, 9), (15, 16)):
+        part = knn_neighbor_graph(grid, 5, X_query=Qg[a:b]).dst.reshape(b - a, 5)
+        np.testing.assert_array_equal(part, whole[a:b])
+    Dg = np.sqrt(((Qg[:, None, :] - grid[None]) ** 2).sum(-1))
+    np.testing.assert_array_equal(whole, np.sort(np.argsort(Dg, 1, kind="stable")[:, :5], 1))

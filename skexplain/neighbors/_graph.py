@@ -188,6 +188,53 @@ def _exact_distances(X, Q, src, dst, chunk=1 << 16):
     return out
 
 
+#: Query points' k nearest training points by brute force (candidates from
+#: scikit-learn's GEMM-based search, then exact distances) while the
+#: training set has at most this many entries (points x features); a tree
+#: above it.
+BRUTE_QUERY_MAX = 200_000
+
+
+def _query_by_exact_distance(X, Q, k, n_jobs=None, extra=4):
+    """Each query row's ``k`` nearest rows of ``X`` by exact distance, ties by index.
+
+    scikit-learn's brute-force search (``|x|^2 + |y|^2 - 2 x.y`` by BLAS)
+    proposes ``k + extra`` candidates; their exact distances order them. The
+    answer is certified when the k-th exact distance is below the first
+    rejected candidate's distance by more than the expansion's rounding
+    bound; the rare rows without that margin are searched exhaustively by
+    exact distance. A row's neighbours therefore depend on that row alone
+    (not on the other query rows, whose number changes BLAS's blocking).
+    """
+    n, d = X.shape
+    m = min(n, k + extra)
+    dist, idx = NearestNeighbors(algorithm="brute", n_jobs=n_jobs).fit(X).kneighbors(
+        Q, n_neighbors=m)
+    n_q = Q.shape[0]
+    exact = _exact_distances(X, Q, np.repeat(np.arange(n_q), m), idx.ravel()).reshape(n_q, m)
+    idx, exact = _by_distance_then_index(idx, exact)
+    eps = np.finfo(np.float64).eps
+    bound = 16.0 * (d + 2) * eps * (np.einsum("ij,ij->i", Q, Q)
+                                      + np.einsum("ij,ij->i", X, X).max())
+    certain = (m == n) | (exact[:, k - 1] ** 2 + bound < dist[:, -1] ** 2)
+    for rows in np.array_split(np.flatnonzero(~certain),
+                               max(1, int(np.sum(~certain)) * n // 1_000_000 + 1)):
+        if rows.size:
+            cand = np.tile(np.arange(n), (rows.size, 1))
+            full = _exact_distances(X, Q, np.repeat(rows, n), cand.ravel()).reshape(rows.size, n)
+            idx_r, full = _by_distance_then_index(cand, full)
+            idx[rows, :k], exact[rows, :k] = idx_r[:, :k], full[:, :k]
+    return exact[:, :k], idx[:, :k]
+
+
+def _by_distance_then_index(idx, dist):
+    """Sort each row's candidates by distance, ties by index."""
+    o = np.argsort(idx, axis=1, kind="stable")
+    idx, dist = np.take_along_axis(idx, o, 1), np.take_along_axis(dist, o, 1)
+    o = np.argsort(dist, axis=1, kind="stable")
+    return np.take_along_axis(idx, o, 1), np.take_along_axis(dist, o, 1)
+
+
 def _check_radius(u):
     if not np.isscalar(u) or not np.isfinite(u) or u <= 0:
         raise ValueError(f"u must be a positive finite radius; got {u!r}.")
@@ -300,9 +347,12 @@ def knn_neighbor_graph(X, n_neighbors, *, X_query=None, nn=None, n_jobs=None):
     """
     n = X.shape[0]
     k = _check_n_neighbors(n_neighbors, n, X_query is None)
-    if nn is None:
-        nn = NearestNeighbors(n_jobs=n_jobs).fit(X)
-    dist, idx = nn.kneighbors(X_query, n_neighbors=k)
+    if X_query is not None and n * X.shape[1] <= BRUTE_QUERY_MAX:
+        dist, idx = _query_by_exact_distance(X, X_query, k, n_jobs)
+    else:
+        if nn is None:
+            nn = NearestNeighbors(n_jobs=n_jobs).fit(X)
+        dist, idx = nn.kneighbors(X_query, n_neighbors=k)
     n_q = idx.shape[0]
     rows = np.repeat(np.arange(n_q, dtype=np.int64), k)
     cols = idx.ravel().astype(np.int64)
