@@ -215,3 +215,29 @@ def test_optimized_explainer_explain():
     with pytest.raises(ValueError, match="one output at a time"):
         OptimizedExplainer(model=LR, target="all").fit(X_IRIS)
     assert OptimizedExplainer(model=lin).fit(X_IRIS[:30]).explain(X_IRIS[:2]).shape == (2, 4)
+
+
+@pytest.mark.parametrize("name", ["KernelSHAP", "LIME", "CLIME"])
+def test_all_outputs_share_one_pass_of_model_calls(name):
+    rows = []
+
+    def predict(X):
+        rows.append(len(X))
+        return np.c_[np.sin(X).sum(1), X[:, 0] * X[:, 1], np.cos(X[:, 2])]
+
+    f = FunctionModel(predict=predict)
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    make = {"KernelSHAP": lambda **kw: KernelSHAP(f, random_state=0, max_background=5,
+                                                  batch_size=200, **kw),
+            "LIME": lambda **kw: LIME(f, n_samples=20, random_state=0, batch_size=50, **kw),
+            "CLIME": lambda **kw: CLIME(f, sigma=0.3, n_samples=20, random_state=0,
+                                        batch_size=50, **kw)}[name]
+    one = make(target=1).fit(X)
+    rows.clear()
+    single = one.transform(X)
+    n_single, max_single = sum(rows), max(rows)
+    every = make(target="all").fit(X)
+    rows.clear()
+    allv = every.transform(X)
+    assert sum(rows) == n_single and max(rows) <= max_single   # not 3x, batch_size kept
+    np.testing.assert_array_equal(allv[..., 1], single)

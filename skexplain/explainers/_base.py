@@ -1,5 +1,6 @@
 """The base class of every classic explainer."""
 
+import copy
 from numbers import Integral
 
 import numpy as np
@@ -56,6 +57,33 @@ def _is_multi_target(target):
     if isinstance(target, str):
         return target == "all"
     return isinstance(target, (list, tuple, np.ndarray))
+
+
+class _Replay:
+    """Model outputs of one pass, recorded call by call and replayed for the
+    other outputs (the calls of every pass are the same rows, in order)."""
+
+    def __init__(self):
+        self.calls, self.i = [], 0
+
+    def rewind(self):
+        self.i = 0
+
+    def __call__(self, model, X, columns, batch_size):
+        if self.i == len(self.calls):
+            self.calls.append(model.outputs(X, batch_size=batch_size))
+        out = self.calls[self.i]
+        self.i += 1
+        columns = model._broadcast_columns(columns, out.shape[0])
+        model._check_columns(columns, out.shape[1])
+        return out[np.arange(out.shape[0]), columns]
+
+
+def _stack_outputs(parts, full):
+    """Stack per-output results on a last axis."""
+    if not full:
+        return np.stack(parts, axis=-1)
+    return tuple(None if p[0] is None else np.stack(p, axis=-1) for p in zip(*parts))
 
 
 def _concat(results):
@@ -314,11 +342,32 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             return (empty, None, None) if full else empty
         if columns.ndim == 1:
             return one(X, columns)
-        parts = [one(X, columns[:, j]) for j in range(columns.shape[1])]
-        if not full:
-            return np.stack(parts, axis=-1)
-        return tuple(None if p[0] is None else np.stack(p, axis=-1)
-                     for p in zip(*parts))
+        per_point = self._model_rows_per_point()
+        if per_point is None:
+            return _stack_outputs([one(X, columns[:, j]) for j in range(columns.shape[1])],
+                                  full)
+        # one model pass for all outputs: blocks of points whose model rows
+        # fit in batch_size; the first output's pass records the model's
+        # outputs (every column), the others replay them (a block's
+        # perturbations are the same for every output)
+        per = max(1, self.batch_size // per_point)
+        blocks = []
+        for a in range(0, X.shape[0], per):
+            rep = copy.copy(self)
+            rep._replay = _Replay()
+            one = rep._explain_full if full else rep._explain
+            parts = []
+            for j in range(columns.shape[1]):
+                rep._replay.rewind()
+                parts.append(one(X[a:a + per], columns[a:a + per, j]))
+            blocks.append(_stack_outputs(parts, full))
+        return _concat(blocks) if full else np.concatenate(blocks, axis=0)
+
+    def _model_rows_per_point(self):
+        """Hook: model rows one point's attribution evaluates, when every
+        model call is a prediction on rows that do not depend on the output
+        explained (then several outputs share one pass); None otherwise."""
+        return None
 
     def _explain_full(self, X, columns):
         """Hook: ``(attributions, base values or None, scores or None)``;
@@ -391,6 +440,9 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return self.model_.gradient(X, columns, batch_size=self.batch_size)
 
     def _predict(self, X, columns):
+        replay = getattr(self, "_replay", None)
+        if replay is not None:
+            return replay(self.model_, X, columns, self.batch_size)
         return self.model_.predict(X, columns, batch_size=self.batch_size)
 
     def __sklearn_tags__(self):

@@ -174,6 +174,9 @@ class KernelSHAP(BaseExplainer):
     def _base_values(self, X, columns):
         return self.expected_value_[columns]
 
+    def _model_rows_per_point(self):
+        return (self.coalitions_.shape[0] + 2) * self.background_.shape[0]
+
     def _explain(self, X, columns):
         Z, B = self.coalitions_, self.background_
         S, m, d = Z.shape[0], B.shape[0], X.shape[1]

@@ -170,6 +170,9 @@ class CLIME(BaseExplainer):
     def _perturbations(self, X):
         return _correlate(self._normals(X, self.n_samples), self._factor)
 
+    def _model_rows_per_point(self):
+        return self.n_samples
+
     def _explain(self, X, columns):
         return self._explain_full(X, columns)[0]
 
@@ -287,6 +290,9 @@ class LIME(BaseExplainer):
                 f"n_samples={self.n_samples} cannot determine {d} slopes and an intercept "
                 "without a penalty: use n_samples > n_features or alpha > 0."
             )
+
+    def _model_rows_per_point(self):
+        return self.n_samples
 
     def _explain(self, X, columns):
         return self._explain_full(X, columns)[0]
