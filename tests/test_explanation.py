@@ -212,9 +212,38 @@ def test_optimized_explainer_explain():
     new = opt.explain(X[:3] + 0.05)
     np.testing.assert_array_equal(new.values, opt.transform(X[:3] + 0.05))
     lin = LinearRegression().fit(X_IRIS, Y_IRIS)
-    with pytest.raises(ValueError, match="one output at a time"):
-        OptimizedExplainer(model=LR, target="all").fit(X_IRIS)
     assert OptimizedExplainer(model=lin).fit(X_IRIS[:30]).explain(X_IRIS[:2]).shape == (2, 4)
+
+
+def test_optimized_explainer_several_outputs_are_independent_fits():
+    Xs = X_IRIS[::3]
+    multi = OptimizedExplainer(model=LR, target=["virginica", "setosa"], eta_frac=0.3,
+                               n_neighbors=5).fit(Xs)
+    assert multi.outputs_ == ["virginica", "setosa"] and multi.explanations_.shape == (50, 4, 2)
+    new = X_IRIS[1:8:3] + 0.05
+    for j, label in enumerate(["virginica", "setosa"]):
+        one = OptimizedExplainer(model=LR, target=label, eta_frac=0.3, n_neighbors=5).fit(Xs)
+        np.testing.assert_array_equal(multi.explanations_[..., j], one.explanations_)
+        np.testing.assert_array_equal(multi.transform(new)[..., j], one.transform(new))
+        assert multi.estimators_[j].eta_ == one.eta_
+    e = multi.explain(new)
+    assert e.output_names.tolist() == ["virginica", "setosa"]
+    np.testing.assert_array_equal(e.values, multi.transform(new))
+    np.testing.assert_array_equal(e.reference_values[..., 1],
+                                  Gradient(LR, target="setosa").fit(Xs).transform(new))
+    # a refit with one output leaves nothing of the multi-output fit, and back
+    multi.set_params(target="setosa").fit(Xs)
+    assert not hasattr(multi, "estimators_") and multi.explanations_.ndim == 2
+    multi.set_params(target="all").fit(Xs)
+    assert not hasattr(multi, "eta_") and multi.explanations_.shape == (50, 4, 3)
+    with pytest.raises(ValueError, match="needs the model"):
+        OptimizedExplainer(target="all").fit(Xs, np.cos(Xs))
+    from skexplain.metrics import get_explanation_scorer
+
+    with pytest.raises(ValueError, match="scorers score one output"):
+        get_explanation_scorer("neg_max_sensitivity")(multi, X_IRIS[2::3])
+    with pytest.raises(ValueError, match="OptimizedExplainer's target"):
+        OptimizedExplainer(model=LR, base=Gradient(target="all")).fit(Xs)
 
 
 @pytest.mark.parametrize("name", ["KernelSHAP", "LIME", "CLIME"])

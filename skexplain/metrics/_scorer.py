@@ -104,6 +104,13 @@ def _explain(estimator, X, y, grad_fn):
     explanations, and their base explanations where already computed."""
     Xm = _model_input(estimator, X)
     final = _final(estimator)
+    target = getattr(final, "target", None)
+    if hasattr(final, "estimators_") or isinstance(target, (list, tuple, np.ndarray)) or (
+            isinstance(target, str) and target == "all"):
+        raise ValueError(
+            f"explanation scorers score one output; {type(final).__name__} explains "
+            f"several (target={target!r}). Score each output's estimator, or search "
+            "with target=<one label>.")
     G = None
     base = getattr(final, "base_", None)
     if base is not None:          # OptimizedExplainer(model=...): its base explanations

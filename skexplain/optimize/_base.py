@@ -73,11 +73,9 @@ def fit_base(X, *, model, base="gradient", target=None, output="auto", batch_siz
 
     if _is_multi_target(target) or _is_multi_target(getattr(base, "target", None)):
         raise ValueError(
-            "OptimizedExplainer optimises the explanations of one output at a time; "
-            f"target={target!r} asks for several. Fit one OptimizedExplainer per output "
-            "(target=label), e.g. [OptimizedExplainer(model=m, target=c).fit(X) for c in "
-            "m.classes_]."
-        )
+            "the base explanations are of one output: give the outputs as the "
+            "OptimizedExplainer's target (target='all' or a list), not the base "
+            f"explainer's (got target={getattr(base, 'target', target)!r}).")
     if callable(model) and not looks_like_model(model) and not isinstance(model, FunctionModel):
         model = FunctionModel(predict=model)    # a bare callable is the prediction function
     if isinstance(base, str) and base == "gradient":

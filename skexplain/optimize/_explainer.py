@@ -1,5 +1,6 @@
 """OptimizedExplainer: explanations optimised for robustness under a faithfulness budget."""
 
+import copy
 import time
 from dataclasses import replace
 from numbers import Integral, Real
@@ -12,6 +13,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import InaccurateSolutionWarning, NoNeighborsWarning
 from ..explainers import BaseExplainer
+from ..explainers._base import _is_multi_target
+from ..models import as_model
 from ..losses import RobustnessLoss, get_loss
 from ..metrics._robustness import faithfulness_loss
 from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
@@ -108,8 +111,14 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         :mod:`skexplain.explainers` (cloned, given ``model`` unless it has
         its own). Only with a model. Gradient bases refuse piecewise-constant
         models (tree ensembles, k-NN): use ``base=KernelSHAP(...)`` there.
-    target : None, "predicted", class label or int, default=None
+    target : None, "predicted", "all", class label, int or list, default=None
         Which output of the model to explain (as for the explainers).
+        ``"all"`` or a list: one independent optimisation per output (each
+        a copy of this estimator with that output, in ``estimators_``);
+        ``explanations_`` and :meth:`transform` then have shape
+        ``(n_samples, n_features, n_outputs)``, and the per-output
+        attributes (``eta_``, losses, solver statistics) are on
+        ``estimators_[j]``.
     output : {"auto", "predict", "proba", "decision"}, default="auto"
         Which method of a scikit-learn model to explain.
     eta : float or None, default=None
@@ -188,6 +197,11 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         applies to new points.
     X_fit_ : ndarray of shape (n_samples, n_features)
         Training points (needed to find the neighbours of new points).
+    estimators_ : list of OptimizedExplainer
+        Only with several outputs (``target="all"`` or a list): the fitted
+        estimator of each output.
+    outputs_ : list
+        Only with several outputs: their names (class labels or indices).
     eta_ : float
         Total faithfulness budget used.
     eta_frac_ : float
@@ -393,6 +407,10 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         solver = get_solver(self.solver, self.solver_options)
         X = validate_points(self, X, min_samples=2)
         model = self._model_source(y, grad_fn)
+        if _is_multi_target(self.target):
+            return self._fit_outputs(X, model)
+        for name in ("estimators_", "outputs_"):     # a refit with one output
+            self.__dict__.pop(name, None)
         if model is not None:             # base explanations of the model; y is ignored
             base = fit_base(X, model=model, base=self.base, target=self.target,
                             output=self.output, batch_size=self.batch_size,
@@ -454,6 +472,34 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         emit_warnings(prep.records + result.warnings(), stacklevel=3)
         return self
 
+    def _fit_outputs(self, X, model):
+        """``target="all"`` or a list: one optimisation per output, each a
+        copy of this estimator with that output (independent problems)."""
+        if model is None:
+            raise ValueError(f"target={self.target!r} needs the model: "
+                             "OptimizedExplainer(model=..., target='all'); gradients "
+                             "given as arrays or callables have one output.")
+        keep = ("n_features_in_", "feature_names_in_")
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")
+                     and k not in keep]:
+            delattr(self, name)                      # no attribute of an earlier fit
+        base_model = getattr(self.base, "model", None) if not isinstance(self.base, str) \
+            else None
+        adapter = as_model(base_model if base_model is not None else model,
+                           callable_as="predict", output=self.output)
+        _, names = adapter.resolve_targets(self.target, X, batch_size=self.batch_size)
+        subs = []
+        for name in names:
+            sub = copy.copy(self)
+            sub.__dict__.pop("estimators_", None)
+            sub.target = name
+            subs.append(sub.fit(X))
+        self.estimators_, self.outputs_ = subs, list(names)
+        self.explanations_ = np.stack([e.explanations_ for e in subs], axis=-1)
+        self.gradients_ = np.stack([e.gradients_ for e in subs], axis=-1)
+        self.X_fit_ = X
+        return self
+
     def fit_transform(self, X, y=None, *, grad_fn=None):
         """Fit and return the optimised explanations of ``X``.
 
@@ -490,6 +536,9 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         explanations : ndarray of shape (n_samples, n_features)
             Within each point's budget ``eta_frac_ * ||g - mean||^2``, exactly.
         """
+        if hasattr(self, "estimators_"):
+            X = validate_points(self, X, reset=False)
+            return np.stack([e.transform(X, grad_fn) for e in self.estimators_], axis=-1)
         out, _, records = self._transform_parts(X, grad_fn)
         # transform is wrapped by sklearn's set_output: 3 frames up is the caller
         emit_warnings(records, stacklevel=3)
@@ -518,13 +567,23 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         from ..explainers import Explanation
 
         index = getattr(X, "index", None)
-        out, G, records = self._transform_parts(X, grad_fn)
+        names = None
+        if hasattr(self, "estimators_"):
+            check_is_fitted(self)
+            Xv = validate_points(self, X, reset=False)
+            parts = [e._transform_parts(Xv, grad_fn) for e in self.estimators_]
+            out = np.stack([p[0] for p in parts], axis=-1)
+            G = np.stack([p[1] for p in parts], axis=-1)
+            records = [r for p in parts for r in p[2]]
+            names = self.outputs_
+        else:
+            out, G, records = self._transform_parts(X, grad_fn)
         emit_warnings(records, stacklevel=2)
         params = {k: v for k, v in self.get_params(deep=False).items()
                   if k not in ("model", "grad_fn")}
         return Explanation(out, data=validate_points(self, X, reset=False),
                            reference_values=G, feature_names=self.get_feature_names_out(),
-                           method=type(self).__name__, params=params,
+                           output_names=names, method=type(self).__name__, params=params,
                            index=None if index is None else list(index))
 
     def _transform_parts(self, X, grad_fn):
