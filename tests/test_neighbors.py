@@ -152,3 +152,27 @@ def test_query_neighbours_by_exact_distance_match_the_tree_and_ignore_other_rows
         np.testing.assert_array_equal(part, whole[a:b])
     Dg = np.sqrt(((Qg[:, None, :] - grid[None]) ** 2).sum(-1))
     np.testing.assert_array_equal(whole, np.sort(np.argsort(Dg, 1, kind="stable")[:, :5], 1))
+
+
+def test_a_radius_whose_graph_cannot_fit_is_refused_before_the_search():
+    from skexplain import OptimizedExplainer
+
+    X = np.random.default_rng(1).uniform(-1, 1, size=(20000, 2))
+    # all 4e8 pairs: refused with the estimate and the way out, not built
+    with pytest.raises(ValueError, match=r"about 4e\+08 neighbour pairs.*n_neighbors=10"):
+        OptimizedExplainer(u=100.0).fit(X, np.cos(X))
+    with pytest.raises(ValueError, match="over the 8.0 GiB limit"):
+        radius_neighbor_graph(X, 3.0, memory_limit=8 * 2 ** 30)
+    # the estimate (counts on 1,000 evenly spaced points) is close to the truth
+    small = X[:3000]
+    true_edges = radius_neighbor_graph(small, 0.2, memory_limit=None).n_edges
+    per_edge = 64 + 24 * 2
+    with pytest.raises(ValueError) as info:
+        radius_neighbor_graph(small, 0.2, memory_limit=int(0.5 * true_edges * per_edge))
+    estimate = float(str(info.value).split("about ")[1].split(" neighbour")[0])
+    assert abs(estimate - true_edges) <= 0.1 * true_edges
+    # under the limit nothing changes
+    ok = radius_neighbor_graph(small, 0.2, memory_limit=int(2 * true_edges * per_edge))
+    assert ok.n_edges == true_edges
+    with pytest.raises(ValueError, match="memory_limit must be"):
+        radius_neighbor_graph(small, 0.2, memory_limit=-1)

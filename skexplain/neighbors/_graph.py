@@ -1,11 +1,12 @@
 """The radius-``u`` neighbour graph behind every robustness loss."""
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
-from sklearn.neighbors import NearestNeighbors
+from sklearn.neighbors import KDTree, NearestNeighbors
 
 __all__ = ["NeighborGraph", "knn_neighbor_graph", "radius_neighbor_graph", "RADIUS_RTOL"]
 
@@ -241,7 +242,48 @@ def _check_radius(u):
     return float(u)
 
 
-def radius_neighbor_graph(X, u, *, X_query=None, nn=None):
+#: Largest graph (with the optimisation's per-edge arrays) a radius may
+#: build: half the machine's memory, at most 8 GiB.
+GRAPH_MEMORY_LIMIT = 8 * 2 ** 30
+
+
+def _memory_limit():
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return GRAPH_MEMORY_LIMIT
+    return min(GRAPH_MEMORY_LIMIT, total // 2)
+
+
+def _bytes_per_edge(d):
+    """Memory one directed edge costs from the neighbour search to the solver:
+    the search's and the graph's index/distance arrays (about 64 bytes) and
+    the first-order solver's per-edge arrays (about 3 x 8 bytes per feature)."""
+    return 64 + 24 * d
+
+
+def _check_graph_size(X, Q, u, limit):
+    """Refuse, before building it, a radius graph that would not fit in ``limit``
+    bytes: the neighbours of up to 1,000 evenly spaced query points are
+    counted with a k-d tree (counts only) and scaled to all points."""
+    n_q, n, d = Q.shape[0], X.shape[0], X.shape[1]
+    per_edge = _bytes_per_edge(d)
+    if n_q * n * per_edge <= limit:           # even all pairs fit
+        return
+    rows = np.unique(np.linspace(0, n_q - 1, min(n_q, 1000)).astype(np.int64))
+    counts = KDTree(X).query_radius(Q[rows], u * (1.0 + RADIUS_RTOL), count_only=True)
+    edges = float(np.mean(counts)) * n_q
+    if edges * per_edge <= limit:
+        return
+    raise ValueError(
+        f"u={u:g} would give about {edges:.3g} neighbour pairs ({np.mean(counts):.0f} "
+        f"neighbours per point on average, counted on {rows.size} points), about "
+        f"{edges * per_edge / 2 ** 30:.1f} GiB for the graph and the problem, over the "
+        f"{limit / 2 ** 30:.1f} GiB limit. Use a smaller u, or n_neighbors=k instead of a "
+        f"radius (n_neighbors=10: about {10 * n_q:,} pairs).")
+
+
+def radius_neighbor_graph(X, u, *, X_query=None, nn=None, memory_limit="auto"):
     """Build the graph of the neighbours within Euclidean radius ``u`` (sparse).
 
     Parameters
@@ -257,11 +299,22 @@ def radius_neighbor_graph(X, u, *, X_query=None, nn=None):
         neighbours (by index: a duplicated row *is* a neighbour, at distance 0).
     nn : NearestNeighbors, optional
         A tree already fitted on ``X`` (saves rebuilding it).
+    memory_limit : int, "auto" or None, default="auto"
+        Bytes the graph and the optimisation's per-edge arrays may take
+        (about ``64 + 24 n_features`` per edge); a radius whose estimated graph
+        exceeds it is refused before the search, with the estimate.
+        ``"auto"``: half the machine's memory, at most 8 GiB; ``None``: no
+        check.
 
     Returns
     -------
     graph : NeighborGraph
         Edges from the query points (or ``X``) to their neighbours in ``X``.
+
+    Raises
+    ------
+    ValueError
+        When the estimated graph exceeds ``memory_limit``.
 
     Examples
     --------
@@ -274,6 +327,15 @@ def radius_neighbor_graph(X, u, *, X_query=None, nn=None):
     array([False, False,  True])
     """
     u = _check_radius(u)
+    if memory_limit is not None:
+        limit = _memory_limit() if isinstance(memory_limit, str) and memory_limit == "auto" \
+            else memory_limit
+        if not isinstance(limit, (int, np.integer)) or isinstance(limit, bool) or limit <= 0:
+            raise ValueError(f"memory_limit must be a positive number of bytes, 'auto' or "
+                             f"None; got {memory_limit!r}.")
+        X_arr = np.asarray(X, dtype=np.float64)
+        _check_graph_size(X_arr, X_arr if X_query is None else np.asarray(X_query, float),
+                          u, int(limit))
     if nn is None:
         nn = NearestNeighbors(algorithm="auto").fit(X)
     A = nn.radius_neighbors_graph(
