@@ -182,3 +182,26 @@ def test_n_neighbors_fit_graph_and_transform_use_the_k_nearest():
         np.testing.assert_allclose(out[i], expect, atol=1e-10)
     with pytest.raises(ValueError, match="n_neighbors"):
         OptimizedExplainer(n_neighbors=80).fit(X, G)
+
+
+def test_path_warm_starts_the_dual_and_stays_certified():
+    from skexplain.optimize import PDHGSolver
+    from skexplain.optimize._path import prepare, solve_blocks
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(400, 4))
+    G = np.sin(2 * X) + 0.3 * X ** 2
+    problem = prepare(X, G, robustness="max_sensitivity", faithfulness="global",
+                      squared=False, u=None, n_neighbors=8, name="G").problem
+    solver = PDHGSolver(tol=1e-6, max_iter=20000)
+    first, again = solve_blocks(problem, [0.2, 0.2], solver)   # one chunk: warm starts carry
+    assert first.status == again.status == "optimal"
+    assert first.stats.num_iters > 100
+    # started from the solved primal *and* dual pair, the second solve is
+    # certified at its first check; a primal-only start has to rebuild the dual
+    assert again.stats.num_iters == solver.check_every
+    block, state = problem.block(0), {}
+    solver.solve(block, 0.2, state)
+    primal_only = solver.solve(block, 0.2, {"PDHG": state["PDHG"]})
+    assert primal_only.status == "optimal"
+    assert primal_only.stats.num_iters > 2 * solver.check_every

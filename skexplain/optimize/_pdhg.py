@@ -147,6 +147,9 @@ class FirstOrderResult:
     floor : float
         The relative gap's floor (``ZERO_FLOOR`` times the gradients' loss).
     primal_residual, dual_residual : float
+    dual : tuple or None
+        ``(permutation, Z)``: the final dual iterate in the solver's point
+        order, to warm-start the next budget of a path.
     """
 
     E: np.ndarray
@@ -158,6 +161,7 @@ class FirstOrderResult:
     floor: float
     primal_residual: float
     dual_residual: float
+    dual: tuple = None
 
 
 class PDHGSolver(Solver):
@@ -252,9 +256,11 @@ class PDHGSolver(Solver):
         t0 = time.perf_counter()
         res = self.run(block.H, block.graph, block.weights, block.loss, block.budget,
                        block.budget.size(block, eta_frac), E0=state.get("PDHG"),
-                       candidate=state.pop("candidate", None))
+                       Z0=state.get("PDHG dual"), candidate=state.pop("candidate", None))
         wall = time.perf_counter() - t0
-        state["PDHG"] = res.E                   # warm start for the next budget
+        # warm start for the next budget: the primal and the dual iterates (the
+        # dual's domain does not depend on the budget)
+        state["PDHG"], state["PDHG dual"] = res.E, res.dual
         status = Status.OPTIMAL if res.converged else Status.INACCURATE
         message = "" if res.converged else (
             f"The PDHG solver hit max_iter ({res.n_iter} iterations) before its certified "
@@ -268,7 +274,8 @@ class PDHGSolver(Solver):
                              dual_residual=res.dual_residual),
             message=message, certificate=(res.lower_bound, res.floor))
 
-    def run(self, H, graph, weights, loss, budget, size, *, E0=None, candidate=None):
+    def run(self, H, graph, weights, loss, budget, size, *, E0=None, Z0=None,
+            candidate=None):
         """Iterate on one block (rescaled coordinates).
 
         Parameters
@@ -287,6 +294,9 @@ class PDHGSolver(Solver):
             The budget's size (:meth:`Budget.size`).
         E0 : ndarray, optional
             Starting explanations (projected onto ``C``); default ``H``.
+        Z0 : tuple, optional
+            A previous run's ``dual`` on the same graph: the starting dual
+            iterate (default zero).
         candidate : float, optional
             The objective of another solver's solution: stop as soon as the
             dual lower bound certifies it within ``tol`` (how SCS's answers
@@ -332,6 +342,8 @@ class PDHGSolver(Solver):
 
         E = project(H.copy() if E0 is None else E0)
         Z = np.zeros((block.n_blocks, op.p, d), work)
+        if Z0 is not None and np.array_equal(Z0[0], perm) and Z0[1].shape == Z.shape:
+            Z[...] = Z0[1]
         V = np.empty_like(Z)       # the next dual iterate (buffers swap each iteration)
         E_bar = E
         converged, gap, p_obj, lower = False, np.inf, np.nan, np.nan
@@ -367,7 +379,8 @@ class PDHGSolver(Solver):
         E_out[perm] = E
         return FirstOrderResult(E=E_out, converged=converged, n_iter=it, gap=float(gap),
                                 objective=float(p_obj), lower_bound=float(lower),
-                                floor=float(floor), primal_residual=res_p, dual_residual=res_d)
+                                floor=float(floor), primal_residual=res_p, dual_residual=res_d,
+                                dual=(perm, Z))
 
     def __repr__(self):
         defaults = PDHGSolver.__init__.__defaults__
