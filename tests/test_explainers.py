@@ -296,3 +296,63 @@ def test_fit_ignores_y_and_still_takes_a_model_with_a_future_warning():
     with pytest.warns(FutureWarning, match=r"fit\(X, model\) is deprecated"):
         old = Gradient().fit(X5, np.cos)
     np.testing.assert_array_equal(old.transform(X5), np.cos(X5))
+
+
+def _plain_paired_shap(f, X, B, n_samples, seed):
+    """Reference: KernelSHAP with coalition sizes drawn by kernel mass over all
+    sizes, paired with complements, equal weights (the classic sampler)."""
+    d = X.shape[1]
+    rng = np.random.default_rng(seed)
+    sizes = np.arange(1, d)
+    p = 1.0 / (sizes * (d - sizes))
+    s = rng.choice(sizes, size=n_samples // 2, p=p / p.sum())
+    ranks = np.argsort(np.argsort(rng.random((s.size, d)), axis=1), axis=1)
+    Z = (ranks < s[:, None]).astype(float)
+    Z = np.concatenate([Z, 1 - Z])
+    K = np.zeros((d + 1, d + 1))
+    K[:d, :d], K[:d, d], K[d, :d] = Z.T @ Z, 1.0, 1.0
+    out = []
+    for x in X:
+        v = lambda z: f(np.where(z[:, None, :] > 0, x, B[None]).reshape(-1, d)).reshape(  # noqa
+            len(z), len(B)).mean(1)
+        v0, v1 = v(np.zeros((1, d)))[0], v(np.ones((1, d)))[0]
+        rhs = np.r_[Z.T @ (v(Z) - v0), v1 - v0]
+        out.append(np.linalg.lstsq(K, rhs, rcond=None)[0][:d])
+    return np.array(out)
+
+
+def test_kernel_shap_enumerates_complete_sizes_then_samples():
+    from math import comb
+
+    d = 10
+    shap = KernelSHAP(cubic, background=np.zeros((1, d)), n_samples=1021,
+                      random_state=0).fit(np.zeros((1, d)))
+    Z, w = shap.coalitions_, shap._kernel
+    size = Z.sum(1).astype(int)
+    kernel = {s: 1.0 / (s * (d - s)) for s in range(1, d)}
+    total = sum(kernel.values())
+    for s in (1, 2, 3, 4, 6, 7, 8, 9):        # complete, once each, exact weights
+        assert np.unique(Z[size == s], axis=0).shape[0] == (size == s).sum() == comb(d, s)
+        np.testing.assert_allclose(w[size == s], kernel[s] / total / comb(d, s))
+    # 1021 - 770 = 251 left: 125 pairs of the middle size, sharing its mass
+    assert (size == 5).sum() == 250
+    np.testing.assert_allclose(w[size == 5].sum(), kernel[5] / total)
+    np.testing.assert_allclose(w.sum(), 1.0)
+
+
+def test_kernel_shap_sampling_beats_plain_paired_sampling():
+    d = 8
+    f = lambda X: np.sin(X[:, 0] * X[:, 1]) + X[:, 2] * X[:, 3] ** 2 - np.tanh(  # noqa
+        X[:, 4:].sum(1))
+    B, X = RNG.normal(size=(6, d)), RNG.normal(size=(6, d))
+    exact = KernelSHAP(f, background=B, n_samples=2 ** d).fit(B).transform(X)
+    errors = []
+    for budget in (40, 120, 250):
+        ours = np.mean([np.sqrt(np.mean((KernelSHAP(
+            f, background=B, n_samples=budget, random_state=s).fit(B).transform(X)
+            - exact) ** 2)) for s in range(4)])
+        plain = np.mean([np.sqrt(np.mean((_plain_paired_shap(f, X, B, budget, s) - exact)
+                                         ** 2)) for s in range(4)])
+        assert ours < plain
+        errors.append(ours)
+    assert errors[0] > errors[1] > errors[2]         # more coalitions, closer

@@ -42,11 +42,16 @@ def _coalitions(d, n_samples, rng):
     """Coalition matrix ``(S, d)`` of 0/1, regression weights ``(S,)``, exact flag.
 
     All ``2^d - 2`` proper coalitions with Shapley kernel weights when that
-    many fit in ``n_samples`` (then the solution is the exact Shapley value);
-    otherwise paired sampling: a size ``s`` drawn with probability
-    proportional to ``1 / (s (d - s))`` (the kernel's total mass at that
-    size), a uniformly random coalition of that size, and its complement,
-    each with weight 1.
+    many fit in ``n_samples`` (then the solution is the exact Shapley value).
+    Otherwise the sizes are taken in pairs ``(s, d - s)`` from the smallest
+    (where the kernel's mass is): a pair whose coalitions all fit in its
+    share of the remaining budget is enumerated, with exact weights (its
+    kernel mass split equally); the remaining sizes are sampled (a size
+    drawn by kernel mass, members uniformly, with the complement), equal
+    weights sharing the remaining mass. Against the exact values this is
+    2-5x more accurate than sampling every size (d = 10 and 16, see
+    ``benchmarks/bench_kernelshap.py``) and falls smoothly to the exact
+    answer as the budget approaches ``2^d - 2``.
     """
     if d < 2:
         return np.zeros((0, d)), np.zeros(0), True
@@ -55,15 +60,52 @@ def _coalitions(d, n_samples, rng):
         codes = np.arange(1, n_all + 1, dtype=np.int64)
         Z = ((codes[:, None] >> np.arange(d)) & 1).astype(np.float64)
         return Z, shapley_kernel_weight(d, Z.sum(1)), True
-    n_pairs = max(n_samples // 2, 1)
+    # complete sizes first (s and d - s together, from the smallest, where the
+    # kernel's mass is), with exact weights, while their coalitions fit in
+    # their share of the budget
     sizes = np.arange(1, d)
-    p = 1.0 / (sizes * (d - sizes))
-    s = rng.choice(sizes, size=n_pairs, p=p / p.sum())
-    keys = rng.random((n_pairs, d))
-    ranks = np.argsort(np.argsort(keys, axis=1), axis=1)
-    Z = (ranks < s[:, None]).astype(np.float64)
-    Z = np.concatenate([Z, 1.0 - Z], axis=0)
-    return Z, np.ones(Z.shape[0]), False
+    kernel = 1.0 / (sizes * (d - sizes))                     # mass per size, up to a factor
+    mass = kernel / kernel.sum()
+    rows, weights, left, lo = [], [], n_samples, 1
+    while 2 * lo < d:
+        hi = d - lo
+        count = comb(d, lo) * (2 if hi != lo else 1)
+        inner = (sizes >= lo) & (sizes <= hi)
+        share = (mass[lo - 1] + (mass[hi - 1] if hi != lo else 0.0)) / mass[inner].sum()
+        if left * share < count - 1e-8:
+            break
+        for size in ((lo, hi) if hi != lo else (lo,)):
+            Zs = _all_of_size(d, size)
+            rows.append(Zs)
+            weights.append(np.full(Zs.shape[0], mass[size - 1] / Zs.shape[0]))
+        left -= count
+        lo += 1
+    hi = d - lo
+    if lo <= hi and left >= 2:
+        # the rest: paired sampling of the remaining sizes (size by kernel mass,
+        # members uniformly, with the complement), equal weights sharing the
+        # remaining mass
+        n_pairs = left // 2
+        rest = sizes[lo - 1:hi]
+        p = mass[lo - 1:hi] / mass[lo - 1:hi].sum()
+        s = rng.choice(rest, size=n_pairs, p=p)
+        keys = rng.random((n_pairs, d))
+        ranks = np.argsort(np.argsort(keys, axis=1), axis=1)
+        Z = (ranks < s[:, None]).astype(np.float64)
+        Z = np.concatenate([Z, 1.0 - Z], axis=0)
+        rows.append(Z)
+        weights.append(np.full(Z.shape[0], mass[lo - 1:hi].sum() / Z.shape[0]))
+    return np.concatenate(rows, axis=0), np.concatenate(weights), False
+
+
+def _all_of_size(d, size):
+    """Every 0/1 row of length ``d`` with ``size`` ones."""
+    from itertools import combinations
+
+    idx = np.array(list(combinations(range(d), size)), dtype=np.intp).reshape(-1, size)
+    Z = np.zeros((idx.shape[0], d))
+    Z[np.arange(idx.shape[0])[:, None], idx] = 1.0
+    return Z
 
 
 def draw_background(background, X, max_background, rng):
@@ -94,7 +136,9 @@ class KernelSHAP(BaseExplainer):
     The same coalitions are used for every point (so the explanation is
     linear in the model, and all points are solved with one factorisation).
     When all ``2^d - 2`` coalitions fit within ``n_samples`` they are
-    enumerated and the result is the exact Shapley value.
+    enumerated and the result is the exact Shapley value; otherwise the
+    coalition sizes whose coalitions fit in their share of the budget
+    (smallest and largest first) are enumerated and the others sampled.
 
     Parameters
     ----------
