@@ -356,3 +356,27 @@ def test_kernel_shap_sampling_beats_plain_paired_sampling():
         assert ours < plain
         errors.append(ours)
     assert errors[0] > errors[1] > errors[2]         # more coalitions, closer
+
+
+def test_smoothgrad_square_and_vargrad():
+    theta = np.array([1.0, -2.0, 0.5])
+    X = RNG.normal(size=(4, 3))
+    lin = {a: SmoothGrad(lambda Z: np.tile(theta, (len(Z), 1)), sigma=0.4, n_samples=30,
+                         aggregation=a, random_state=0).fit(X).transform(X)
+           for a in ("mean", "mean_square", "variance")}
+    np.testing.assert_allclose(lin["mean_square"], np.tile(theta ** 2, (4, 1)))
+    np.testing.assert_array_equal(lin["variance"], 0.0)       # a constant gradient
+    # f = ||x||^2, gradient 2(x + z): the same perturbations in every mode, so
+    # mean(g^2) - mean(g)^2 = var(g) exactly; in expectation 4x^2 + 4s^2 and 4s^2
+    s, n = 0.3, 20000
+    quad = {a: SmoothGrad(lambda Z: 2 * Z, sigma=s, n_samples=n, aggregation=a,
+                          random_state=1).fit(X).transform(X)
+            for a in ("mean", "mean_square", "variance")}
+    np.testing.assert_allclose(quad["mean_square"] - quad["mean"] ** 2, quad["variance"],
+                               atol=1e-10)
+    sd_var = 4 * s ** 2 * np.sqrt(2.0 / n)                     # sd of a sample variance
+    np.testing.assert_allclose(quad["variance"], 4 * s ** 2, atol=6 * sd_var)
+    sd_sq = np.sqrt(64 * X ** 2 * s ** 2 + 32 * s ** 4) / np.sqrt(n)
+    assert np.all(np.abs(quad["mean_square"] - (4 * X ** 2 + 4 * s ** 2)) <= 6 * sd_sq)
+    with pytest.raises(ValueError, match="aggregation"):
+        SmoothGrad(lambda Z: Z, aggregation="vargrad").fit(X)

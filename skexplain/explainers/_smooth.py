@@ -9,7 +9,7 @@ user-given perturbation distribution ``mu``.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import MODEL_PARAMS_DOC, VERBOSE_DOC, BaseExplainer
 
@@ -100,8 +100,12 @@ class _SampledGradient(BaseExplainer):
         for a, b in self._point_chunks(X.shape[0], S):
             Z = self._noise(X[a:b])                                   # (p, S, d)
             G = self._gradient((X[a:b, None, :] + Z).reshape(-1, d), np.repeat(columns[a:b], S))
-            out[a:b] = G.reshape(b - a, S, d).mean(axis=1)
+            out[a:b] = self._aggregate(G.reshape(b - a, S, d))
         return out
+
+    def _aggregate(self, G):
+        """The attribution from the gradients ``(points, samples, d)``."""
+        return G.mean(axis=1)
 
 
 _COMMON_DOC = """
@@ -125,6 +129,10 @@ class SmoothGrad(_SampledGradient):
     ``phi(x) = (1/n) sum_k grad f(x + z_k)`` with ``z_k ~ N(0, Sigma)``. In
     expectation this is ``Sigma^{-1} cov(a, f(a))``, ``a ~ N(x, Sigma)``
     (Stein's lemma), the same as C-LIME (Agarwal et al., Theorem 1).
+    ``aggregation="mean_square"`` averages the squared gradients instead
+    (Captum's ``nt_type="smoothgrad_sq"``), ``"variance"`` takes their
+    variance over the noise (VarGrad, Adebayo et al. 2018; Captum's
+    ``"vargrad"``: ``mean(g^2) - mean(g)^2``, the 1/n variance).
 
     Parameters
     ----------
@@ -136,6 +144,9 @@ class SmoothGrad(_SampledGradient):
     covariance : array-like of shape (n_features, n_features) or (n_features,), \
             default=None
         Full noise covariance ``Sigma`` (or its diagonal), instead of sigma.
+    aggregation : {"mean", "mean_square", "variance"}, default="mean"
+        How the gradients over the noise make the attribution: SmoothGrad,
+        SmoothGrad-squared or VarGrad (see above).
 """ + _COMMON_DOC + """
     Attributes
     ----------
@@ -158,14 +169,16 @@ class SmoothGrad(_SampledGradient):
         **_SampledGradient._parameter_constraints,
         "sigma": [Interval(Real, 0, None, closed="neither"), "array-like", None],
         "covariance": ["array-like", None],
+        "aggregation": [StrOptions({"mean", "mean_square", "variance"})],
     }
 
-    def __init__(self, model=None, *, sigma=None, covariance=None, n_samples=50,
-                 shared_noise=False, random_state=None, target=None, output="auto",
-                 batch_size=10000, n_jobs=None, verbose=0):
+    def __init__(self, model=None, *, sigma=None, covariance=None, aggregation="mean",
+                 n_samples=50, shared_noise=False, random_state=None, target=None,
+                 output="auto", batch_size=10000, n_jobs=None, verbose=0):
         self.model = model
         self.sigma = sigma
         self.covariance = covariance
+        self.aggregation = aggregation
         self.n_samples = n_samples
         self.shared_noise = shared_noise
         self.random_state = random_state
@@ -180,6 +193,13 @@ class SmoothGrad(_SampledGradient):
 
     def _noise(self, X):
         return _correlate(self._normals(X, self.n_samples), self._factor)
+
+    def _aggregate(self, G):
+        if self.aggregation == "mean_square":
+            return (G ** 2).mean(axis=1)
+        if self.aggregation == "variance":
+            return ((G - G.mean(axis=1, keepdims=True)) ** 2).mean(axis=1)
+        return G.mean(axis=1)
 
 
 class UniGrad(_SampledGradient):
