@@ -270,3 +270,43 @@ def test_all_outputs_share_one_pass_of_model_calls(name):
     allv = every.transform(X)
     assert sum(rows) == n_single and max(rows) <= max_single   # not 3x, batch_size kept
     np.testing.assert_array_equal(allv[..., 1], single)
+
+
+def test_explanation_refuses_non_finite_values():
+    with pytest.raises(ValueError, match="values must be finite; got 1 NaN"):
+        Explanation(np.array([[1.0, np.nan]]))
+    with pytest.raises(ValueError, match="base_values must be finite"):
+        Explanation(np.ones((2, 2)), base_values=[0.0, np.inf])
+
+
+def test_several_outputs_of_a_model_given_to_fit_and_no_frame_output():
+    Xs = X_IRIS[::5]
+    via_fit = OptimizedExplainer(target="all", n_neighbors=4).fit(Xs, LR)   # fit(X, model)
+    via_param = OptimizedExplainer(model=LR, target="all", n_neighbors=4).fit(Xs)
+    np.testing.assert_array_equal(via_fit.explanations_, via_param.explanations_)
+    pytest.importorskip("pandas")
+    with config_context(transform_output="pandas"):
+        with pytest.raises(ValueError, match="to_frame"):
+            via_param.transform(Xs[:2])
+
+
+def test_shared_model_pass_refuses_output_dependent_rows():
+    from skexplain.explainers import BaseExplainer
+
+    class Shifted(BaseExplainer):              # its model rows depend on the output
+        def __init__(self, model=None, *, target=None, output="auto", batch_size=10000,
+                     n_jobs=None):
+            self.model, self.target, self.output = model, target, output
+            self.batch_size, self.n_jobs = batch_size, n_jobs
+
+        _callable_as = "predict"
+
+        def _model_rows_per_point(self):
+            return 1
+
+        def _explain(self, X, columns):
+            return np.tile(self._predict(X + columns[:, None], columns)[:, None], (1, 4))
+
+    est = Shifted(LR, target="all").fit(X_IRIS)
+    with pytest.raises(RuntimeError, match="cannot share one pass"):
+        est.transform(ROWS)

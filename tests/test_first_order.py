@@ -205,3 +205,26 @@ def test_path_warm_starts_the_dual_and_stays_certified():
     primal_only = solver.solve(block, 0.2, {"PDHG": state["PDHG"]})
     assert primal_only.status == "optimal"
     assert primal_only.stats.num_iters > 2 * solver.check_every
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_warm_started_pdhg_path_meets_its_tolerance_against_clarabel(seed):
+    from skexplain import explanation_path
+    from skexplain.losses import get_loss
+    from skexplain.neighbors import knn_neighbor_graph
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(70, 3))
+    G = np.sin(rng.normal(size=3) * X) + rng.normal(scale=0.3, size=X.shape)
+    fracs = [0.05, 0.1, 0.2, 0.35, 0.6]
+    path = explanation_path(X, G, fracs, n_neighbors=6, solver="PDHG")   # one warm chunk
+    graph = knn_neighbor_graph(X, 6)
+    loss = get_loss("max_sensitivity")
+    for k, frac in enumerate(fracs):
+        ref = OptimizedExplainer(n_neighbors=6, eta_frac=frac, solver="CLARABEL",
+                                 solver_options={"tol_gap_rel": 1e-10,
+                                                 "tol_gap_abs": 1e-12}).fit(X, G)
+        assert path.status[k] == "optimal" and ref.status_ == "optimal"
+        r_ref = loss.value(graph, ref.explanations_)
+        # PDHG's default tol 1e-4 is a certified relative gap; Clarabel is near exact
+        assert r_ref * (1 - 1e-6) <= path.robustness_loss[k] <= r_ref * (1 + 1.1e-4)

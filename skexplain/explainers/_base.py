@@ -70,9 +70,13 @@ class _Replay:
         self.i = 0
 
     def __call__(self, model, X, columns, batch_size):
+        X = np.asarray(X, dtype=np.float64)
         if self.i == len(self.calls):
-            self.calls.append(model.outputs(X, batch_size=batch_size))
-        out = self.calls[self.i]
+            self.calls.append((X.copy(), model.outputs(X, batch_size=batch_size)))
+        rows, out = self.calls[self.i]
+        if not np.array_equal(rows, X):     # an explainer whose rows depend on the output
+            raise RuntimeError("model calls differ between outputs: this explainer cannot "
+                               "share one pass of model calls (_model_rows_per_point).")
         self.i += 1
         columns = model._broadcast_columns(columns, out.shape[0])
         model._check_columns(columns, out.shape[1])
@@ -291,12 +295,9 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         values, base, scores = self._run(X, columns, full=True)
         names, target = None, None
         if columns.ndim == 2:
-            names = self.model_.resolve_targets(self.target, X, batch_size=self.batch_size)[1]
+            names = self.model_.output_names(columns[0], X, batch_size=self.batch_size)
         else:
-            classes = self.model_.classes_
-            labels = (np.asarray(classes) if classes is not None
-                      and len(classes) == self.model_.n_outputs(X[:1]) else None)
-            target = (columns if labels is None else labels[columns]).tolist()
+            target = self.model_.output_names(columns, X, batch_size=self.batch_size)
         params = {k: v for k, v in self.get_params(deep=False).items() if k != "model"}
         return Explanation(values, data=X, base_values=base, scores=scores,
                            feature_names=self.get_feature_names_out(), output_names=names,

@@ -123,6 +123,10 @@ class Explanation:
             if arr.shape != want:
                 raise ValueError(f"{name} must have shape {want} (axes {axes}) to match "
                                  f"values of shape {values.shape}; got shape {arr.shape}.")
+            if name in ("values", "reference_values", "base_values", "scores") and not \
+                    np.all(np.isfinite(arr)):
+                raise ValueError(f"{name} must be finite; got {int(np.sum(~np.isfinite(arr)))} "
+                                 "NaN or infinite entries.")
             setattr(self, name, arr)
             self._axes[name] = axes
         self.method = method

@@ -390,9 +390,7 @@ class ModelAdapter:
         """
         row = X[:1] if X.shape[0] else np.zeros((1, X.shape[1]))
         k = self.n_outputs(row, batch_size=batch_size)
-        classes = None if self.classes_ is None else np.asarray(self.classes_).tolist()
-        if classes is not None and len(classes) != k:     # a binary decision score
-            classes = None
+        classes = self._class_labels(k)
         if isinstance(target, str) and target == "all":
             cols = np.arange(k, dtype=np.intp)
         else:
@@ -409,8 +407,35 @@ class ModelAdapter:
             cols = np.asarray(cols, dtype=np.intp)
             if np.unique(cols).size != cols.size:
                 raise ValueError(f"target lists an output twice: {items!r}.")
-        names = [classes[c] for c in cols] if classes is not None else cols.tolist()
-        return cols, names
+        return cols, self.output_names(cols, row, batch_size=batch_size)
+
+    def _class_labels(self, k):
+        """``classes_`` as a list when they name the ``k`` output columns."""
+        if self.classes_ is None or len(self.classes_) != k:   # e.g. one decision score
+            return None
+        return np.asarray(self.classes_).tolist()
+
+    def output_names(self, columns, X, *, batch_size=None):
+        """The names of output columns: class labels, or the indices.
+
+        Parameters
+        ----------
+        columns : array-like of int
+            Output column indices.
+        X : ndarray of shape (n, d)
+            Rows of the data (the model is evaluated on the first, once).
+        batch_size : int or None, default=None
+            Rows per model call (``None``: all at once).
+
+        Returns
+        -------
+        names : list
+            One name per column.
+        """
+        columns = np.asarray(columns, dtype=np.intp)
+        row = X[:1] if X.shape[0] else np.zeros((1, X.shape[1]))
+        classes = self._class_labels(self.n_outputs(row, batch_size=batch_size))
+        return [classes[c] for c in columns] if classes is not None else columns.tolist()
 
     def label_columns(self, y, X, *, name="y", batch_size=None):
         """One output column per row for the class labels ``y``.

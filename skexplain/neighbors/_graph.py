@@ -374,7 +374,11 @@ def knn_neighbor_graph(X, n_neighbors, *, X_query=None, nn=None, n_jobs=None):
     duplicated row is a neighbour at distance 0. With ``X_query`` each query
     point gets exactly its ``n_neighbors`` nearest points of ``X``.
 
-    Memory O(n k); built with a scikit-learn tree, never an N x N matrix.
+    Memory O(n k), never an N x N matrix: built with a scikit-learn tree;
+    with ``X_query`` and at most ``BRUTE_QUERY_MAX`` entries in ``X``, by
+    scikit-learn's chunked brute-force search, re-ranked by exact distances
+    (ties by index), so a query row's neighbours do not depend on the other
+    query rows.
 
     Parameters
     ----------

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import InaccurateSolutionWarning, NoNeighborsWarning
 from ..explainers import BaseExplainer
-from ..explainers._base import _is_multi_target
+from ..explainers._base import _is_multi_target, _refuse_frame_output
 from ..models import as_model
 from ..losses import RobustnessLoss, get_loss
 from ..metrics._robustness import faithfulness_loss
@@ -148,7 +148,10 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         iteration, no cvxpy compile). Every ``"optimal"`` status is a
         measured claim (see the user guide, "What optimal means"); an
         inaccurate one warns once (:class:`InaccurateSolutionWarning`).
-        ``transform``'s small per-point problems use the conic solver.
+        ``transform``'s per-point problems are solved all at once by a
+        batched first-order method (certified per point; the rare points it
+        does not certify get the conic solver), or one small conic problem
+        per point when ``solver`` names a conic backend.
     solver_options : dict or None, default=None
         Options of the solver: keyword arguments of the cvxpy solver, or for
         ``"PDHG"`` ``tol``, ``max_iter``, ``check_every``, ``primal_weight``,
@@ -162,7 +165,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ``i`` when either is among the other's ``k`` nearest, so every point
         has at least ``k`` neighbours and none is isolated), in
         :meth:`transform` each new point's ``k`` nearest training points.
-        Built with a scikit-learn tree, O(N k) memory; the natural choice
+        Built with a scikit-learn tree (new points' neighbours, below 200,000
+        training entries, by exact brute force), O(N k) memory; the natural choice
         for large N or uneven densities, where one radius leaves some points
         alone and gives others hundreds of neighbours.
     grad_fn : callable or None, default=None
@@ -492,7 +496,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         for name in names:
             sub = copy.copy(self)
             sub.__dict__.pop("estimators_", None)
-            sub.target = name
+            # the model however it was given (fit(X, model), grad_fn=model, ...)
+            sub.target, sub.model, sub.grad_fn = name, model, None
             subs.append(sub.fit(X))
         self.estimators_, self.outputs_ = subs, list(names)
         self.explanations_ = np.stack([e.explanations_ for e in subs], axis=-1)
@@ -537,6 +542,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Within each point's budget ``eta_frac_ * ||g - mean||^2``, exactly.
         """
         if hasattr(self, "estimators_"):
+            _refuse_frame_output(self)
             X = validate_points(self, X, reset=False)
             return np.stack([e.transform(X, grad_fn) for e in self.estimators_], axis=-1)
         out, _, records = self._transform_parts(X, grad_fn)
