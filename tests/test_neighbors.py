@@ -154,6 +154,55 @@ def test_query_neighbours_by_exact_distance_match_the_tree_and_ignore_other_rows
     np.testing.assert_array_equal(whole, np.sort(np.argsort(Dg, 1, kind="stable")[:, :5], 1))
 
 
+def test_tree_neighbours_are_the_k_smallest_distance_index_pairs():
+    # scipy's k-d tree path (a self graph, and queries against a training
+    # set above BRUTE_QUERY_MAX): on a grid full of exact ties and duplicated
+    # rows, each row gets the k smallest (distance, index) pairs, whatever
+    # the order of the rows
+    from skexplain.neighbors import _graph
+
+    grid = np.array(np.meshgrid(*[np.arange(5.0)] * 3)).reshape(3, -1).T
+    X = np.vstack([grid, grid[:7]])                       # 7 duplicated rows
+    n, k = len(X), 6
+    D = np.sqrt(((X[:, None, :] - X[None]) ** 2).sum(-1))
+    D[np.arange(n), np.arange(n)] = np.inf                # a row is not its own neighbour
+    ref = np.argsort(D, axis=1, kind="stable")[:, :k]     # ties by index
+    pairs = {(i, int(j)) for i in range(n) for j in ref[i]}
+    pairs |= {(j, i) for i, j in pairs}                   # symmetrised
+    g = knn_neighbor_graph(X, k)
+    assert set(zip(g.src.tolist(), g.dst.tolist())) == pairs
+    # without ties, permuting the rows permutes the graph (with ties the
+    # index decides, so the order of the rows matters there by definition)
+    Xc = np.random.default_rng(0).normal(size=(300, 4))
+    gc = knn_neighbor_graph(Xc, k)
+    perm = np.random.default_rng(0).permutation(300)
+    gp = knn_neighbor_graph(Xc[perm], k)
+    assert ({(int(perm[i]), int(perm[j])) for i, j in zip(gp.src, gp.dst)}
+            == set(zip(gc.src.tolist(), gc.dst.tolist())))
+    # queries by the tree (the brute-force limit lowered for the test)
+    Q = grid[:20] + 0.5
+    DQ = np.sqrt(((Q[:, None, :] - X[None]) ** 2).sum(-1))
+    refq = np.sort(np.argsort(DQ, axis=1, kind="stable")[:, :k], axis=1)
+    old = _graph.BRUTE_QUERY_MAX
+    try:
+        _graph.BRUTE_QUERY_MAX = 0
+        gq = knn_neighbor_graph(X, k, X_query=Q)
+        part = knn_neighbor_graph(X, k, X_query=Q[5:6])
+    finally:
+        _graph.BRUTE_QUERY_MAX = old
+    np.testing.assert_array_equal(gq.dst.reshape(20, k), refq)
+    np.testing.assert_array_equal(part.dst, refq[5])
+
+
+def test_tree_graph_matches_scikit_learn_on_continuous_data():
+    X = np.random.default_rng(4).normal(size=(2000, 8))
+    g = knn_neighbor_graph(X, 10, n_jobs=2)
+    idx = NearestNeighbors(n_neighbors=10).fit(X).kneighbors(return_distance=False)
+    pairs = {(i, int(j)) for i in range(len(X)) for j in idx[i]}
+    pairs |= {(j, i) for i, j in pairs}
+    assert set(zip(g.src.tolist(), g.dst.tolist())) == pairs
+
+
 def test_a_radius_whose_graph_cannot_fit_is_refused_before_the_search():
     from skexplain import OptimizedExplainer
 

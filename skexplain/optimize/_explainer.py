@@ -621,8 +621,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if self.k_ is None:
             graph = radius_neighbor_graph(self.X_fit_, self.u_, X_query=X, nn=self.neighbors_)
         else:
-            graph = knn_neighbor_graph(self.X_fit_, self.k_, X_query=X,
-                                       nn=self.neighbors_)
+            graph = knn_neighbor_graph(self.X_fit_, self.k_, X_query=X, n_jobs=self.n_jobs)
 
         # rows identical to a training point, with the same gradient
         matched = np.zeros(n, dtype=bool)

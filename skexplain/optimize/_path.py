@@ -123,7 +123,7 @@ def neighbor_graph(X, u, *, n_neighbors=None, n_jobs=None):
     nn = NearestNeighbors(n_jobs=n_jobs).fit(X)
     n_neighbors = resolve_neighbors(X, u, n_neighbors)
     if n_neighbors is not None:
-        return nn, knn_neighbor_graph(X, n_neighbors, nn=nn), []
+        return nn, knn_neighbor_graph(X, n_neighbors, n_jobs=n_jobs), []
     if isinstance(u, str) and u == "auto":
         u = auto_radius(X, nn)
     graph = radius_neighbor_graph(X, u, nn=nn)
