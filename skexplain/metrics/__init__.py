@@ -5,7 +5,10 @@ stability, average sensitivity, faithfulness to the gradient), a tie-aware
 agreement rate, and metrics that query an explainer or a model around each
 point (local Lipschitz estimate, neighbourhood robustness, marginal
 faithfulness), and the evaluation of saliency masks against a classifier
-(class retrieval, deletion/preservation, rank similarity).
+(class retrieval, deletion/preservation, rank similarity), and the
+perturbation metrics as Captum and Quantus define them (noise sensitivity,
+relative input/output stability, infidelity, faithfulness correlation,
+comprehensiveness and sufficiency).
 
 The robustness losses are the objects of :mod:`skexplain.losses`, which
 the optimiser in :mod:`skexplain.optimize` solves with; these functions
@@ -26,6 +29,15 @@ from ._explainer import (
     marginal_faithfulness,
     neighborhood_robustness,
     neighbourhood_robustness,  # noqa: F401 - deprecated alias, not in __all__
+)
+from ._perturbation import (
+    comprehensiveness,
+    faithfulness_correlation,
+    infidelity,
+    perturbation_sensitivity,
+    relative_input_stability,
+    relative_output_stability,
+    sufficiency,
 )
 from ._relevance import (
     class_retrieval_rate,
@@ -52,10 +64,13 @@ __all__ = [
     "agreement_rate",
     "average_sensitivity",
     "class_retrieval_rate",
+    "comprehensiveness",
     "deletion_auc",
+    "faithfulness_correlation",
     "faithfulness_loss",
     "get_explanation_scorer",
     "get_explanation_scorer_names",
+    "infidelity",
     "local_lipschitz_estimate",
     "local_stability",
     "make_explanation_scorer",
@@ -65,9 +80,13 @@ __all__ = [
     "max_sensitivity",
     "neighborhood_robustness",
     "normalize_saliency",
+    "perturbation_sensitivity",
     "preservation_auc",
+    "relative_input_stability",
+    "relative_output_stability",
     "relevance_score",
     "robustness_loss",
     "spearman_similarity",
+    "sufficiency",
     "topk_intersection",
 ]

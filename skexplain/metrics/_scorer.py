@@ -24,6 +24,14 @@ import numpy as np
 from ..losses import LOSSES, get_loss
 from ..utils import check_points, compute_gradients
 from ._explainer import local_lipschitz_estimate, marginal_faithfulness, neighborhood_robustness
+from ._perturbation import (
+    comprehensiveness,
+    faithfulness_correlation,
+    infidelity,
+    perturbation_sensitivity,
+    relative_input_stability,
+    sufficiency,
+)
 from ._robustness import faithfulness_loss, robustness_loss
 
 __all__ = [
@@ -142,6 +150,16 @@ def _evaluate(metric, estimator, X, y, grad_fn, params, explained=None):
         return local_lipschitz_estimate(final, Xm, **kw)
     if metric == "neighborhood_robustness":
         return neighborhood_robustness(final, Xm, **kw)
+    if metric in ("sensitivity_max", "sensitivity_avg"):
+        return perturbation_sensitivity(final, Xm, reduce=metric[-3:].replace("avg", "mean"),
+                                        **kw)
+    if metric == "relative_input_stability":
+        return relative_input_stability(final, Xm, **kw)
+    if metric in _MODEL_METRICS:
+        model = getattr(final, "model_", None)
+        if model is None:
+            raise ValueError(f"{metric} needs an explainer fitted with a model (model_).")
+        return _MODEL_METRICS[metric](model, Xm, E, target=getattr(final, "target", None), **kw)
     if metric in ("marginal_faithfulness", "marginal_distance"):
         model = getattr(final, "model_", None)
         if model is None:
@@ -171,6 +189,15 @@ _SIGNS = {
     "faithfulness_loss": -1, "max_sensitivity": -1, "local_stability": -1,
     "average_sensitivity": -1, "local_lipschitz": -1, "neighborhood_robustness": -1,
     "marginal_distance": -1, "marginal_faithfulness": 1,
+    "sensitivity_max": -1, "sensitivity_avg": -1, "relative_input_stability": -1,
+    "infidelity": -1, "faithfulness_correlation": 1, "comprehensiveness": 1,
+    "sufficiency": -1,
+}
+
+#: Metrics of the model's changes, scored with the explainer's fitted model.
+_MODEL_METRICS = {
+    "infidelity": infidelity, "faithfulness_correlation": faithfulness_correlation,
+    "comprehensiveness": comprehensiveness, "sufficiency": sufficiency,
 }
 
 
@@ -205,9 +232,14 @@ def make_explanation_scorer(metric, *, grad_fn=None, **metric_params):
     metric : str
         ``"faithfulness_loss"``, ``"max_sensitivity"``, ``"local_stability"``,
         ``"average_sensitivity"``, ``"local_lipschitz"``,
-        ``"neighborhood_robustness"``, ``"marginal_faithfulness"`` or
-        ``"marginal_distance"``, or any robustness loss registered in
-        :data:`skexplain.losses.LOSSES`. Losses are negated.
+        ``"neighborhood_robustness"``, ``"marginal_faithfulness"``,
+        ``"marginal_distance"``, the perturbation metrics
+        ``"sensitivity_max"``, ``"sensitivity_avg"`` (both
+        :func:`perturbation_sensitivity`), ``"relative_input_stability"``,
+        ``"infidelity"``, ``"faithfulness_correlation"``,
+        ``"comprehensiveness"``, ``"sufficiency"`` (the last four with the
+        explainer's fitted model and target), or any robustness loss
+        registered in :data:`skexplain.losses.LOSSES`. Losses are negated.
     grad_fn : callable, optional
         Gradient function used when the scorer's ``y`` is not a gradient array.
     **metric_params
