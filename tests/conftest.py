@@ -14,7 +14,9 @@ from skexplain import OptimizedExplainer
 from skexplain.explainers import (
     CLIME,
     LIME,
+    FeatureAblation,
     Gradient,
+    GradientSHAP,
     GradientXInput,
     IntegratedGradients,
     KernelSHAP,
@@ -54,6 +56,8 @@ ESTIMATORS = {
     "CLIME": lambda **kw: CLIME(MODEL, sigma=0.2, n_samples=30, random_state=0, **kw),
     "LIME": lambda **kw: LIME(MODEL, n_samples=40, random_state=0, **kw),
     "KernelSHAP": lambda **kw: KernelSHAP(MODEL, n_samples=30, random_state=0, **kw),
+    "FeatureAblation": lambda **kw: FeatureAblation(MODEL, baseline="mean", **kw),
+    "GradientSHAP": lambda **kw: GradientSHAP(MODEL, n_samples=10, random_state=0, **kw),
     "RelEx": lambda **kw: RelEx(FunctionModel(predict=proba), n_noise=4, n_iter=4,
                                 random_state=0, **kw),
     "OptimizedExplainer": lambda **kw: OptimizedExplainer(u=0.8, eta_frac=0.3,

@@ -15,6 +15,8 @@ from skexplain.explainers import (
     Gradient,
     GradientXInput,
     IntegratedGradients,
+    FeatureAblation,
+    GradientSHAP,
     KernelSHAP,
     KernelSmoothGrad,
     RelEx,
@@ -56,6 +58,8 @@ ESTIMATORS = [
     CLIME(smooth_predict, sigma=0.3, alpha=0.1, n_samples=16),
     LIME(smooth_predict, n_samples=16),
     KernelSHAP(smooth_predict, n_samples=32, max_background=5),
+    FeatureAblation(smooth_predict, feature_groups=None),
+    GradientSHAP(smooth_gradient, n_samples=8, max_background=5),
     RelEx(FunctionModel(predict=relex_proba, gradient=relex_gradient), n_noise=4, n_iter=3),
 ]
 

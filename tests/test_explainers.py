@@ -18,6 +18,8 @@ from skexplain.explainers import (
     Gradient,
     GradientXInput,
     IntegratedGradients,
+    FeatureAblation,
+    GradientSHAP,
     KernelSHAP,
     KernelSmoothGrad,
     RelEx,
@@ -85,6 +87,8 @@ ALL = [
     CLIME(cubic, sigma=0.4, n_samples=13, random_state=1),
     LIME(cubic, n_samples=13, random_state=1),
     KernelSHAP(cubic, n_samples=4, random_state=1),
+    FeatureAblation(cubic, feature_groups=[0, 1, 0]),
+    GradientSHAP(cubic_grad, n_samples=7, random_state=1),
 ]
 
 

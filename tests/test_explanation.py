@@ -18,6 +18,8 @@ from skexplain.explainers import (
     Gradient,
     GradientXInput,
     IntegratedGradients,
+    FeatureAblation,
+    GradientSHAP,
     KernelSHAP,
     KernelSmoothGrad,
     RelEx,
@@ -45,6 +47,9 @@ FACTORIES = {
     "KernelSHAP": lambda **kw: KernelSHAP(LR, n_samples=20, max_background=10, random_state=0,
                                           **kw),
     "TreeSHAP": lambda **kw: TreeSHAP(FOREST, max_background=10, random_state=0, **kw),
+    "FeatureAblation": lambda **kw: FeatureAblation(LR, baseline="mean", **kw),
+    "GradientSHAP": lambda **kw: GradientSHAP(LR, n_samples=6, max_background=10,
+                                              random_state=0, **kw),
     "RelEx": lambda **kw: RelEx(LR, n_noise=3, n_iter=3, random_state=0, **kw),
 }
 ROWS = X_IRIS[::15]

@@ -5,12 +5,14 @@ is fitted with ``fit(X)`` (a ``y`` is ignored, scikit-learn's convention for
 transformers) and returns an ``(n_samples, n_features)`` attribution array
 from ``transform(X)``. Gradient methods: :class:`Gradient`,
 :class:`GradientXInput`, :class:`IntegratedGradients`, :class:`SmoothGrad`,
-:class:`UniGrad`, :class:`KernelSmoothGrad`. Perturbation methods:
-:class:`CLIME`, :class:`LIME`, :class:`KernelSHAP`; exact Shapley values of tree
+:class:`UniGrad`, :class:`KernelSmoothGrad`, :class:`GradientSHAP`.
+Perturbation methods: :class:`CLIME`, :class:`LIME`, :class:`KernelSHAP`,
+:class:`FeatureAblation`; exact Shapley values of tree
 ensembles: :class:`TreeSHAP`. Mask learning:
 :class:`RelEx`.
 """
 
+from ._ablation import FeatureAblation, GradientSHAP, feature_group_masks
 from ._base import BaseExplainer
 from ._explanation import Explanation
 from ._tree import TreeSHAP, tree_leaves
@@ -24,7 +26,9 @@ __all__ = [
     "BaseExplainer",
     "CLIME",
     "Explanation",
+    "FeatureAblation",
     "Gradient",
+    "GradientSHAP",
     "GradientXInput",
     "IntegratedGradients",
     "KernelSHAP",
@@ -34,6 +38,7 @@ __all__ = [
     "SmoothGrad",
     "TreeSHAP",
     "UniGrad",
+    "feature_group_masks",
     "gaussian_factor",
     "integration_rule",
     "shapley_kernel_weight",

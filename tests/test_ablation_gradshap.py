@@ -1,0 +1,94 @@
+"""FeatureAblation and GradientSHAP: closed forms and their defining properties."""
+
+import numpy as np
+import pytest
+
+from skexplain.explainers import FeatureAblation, GradientSHAP, IntegratedGradients
+from skexplain.models import FunctionModel
+
+W = np.array([2.0, -1.0, 0.5, 3.0])
+
+
+def linear(Z):
+    return Z @ W + 1.0
+
+
+def quad(Z):
+    return (Z ** 2).sum(axis=1) + Z[:, 0] * Z[:, 2]
+
+
+def quad_grad(Z):
+    G = 2 * Z
+    G[:, 0] += Z[:, 2]
+    G[:, 2] += Z[:, 0]
+    return G
+
+
+X = np.random.default_rng(0).normal(size=(7, 4))
+
+
+def test_ablation_of_a_linear_model_is_w_times_the_step_to_the_baseline():
+    b = np.array([0.5, -1.0, 0.0, 2.0])
+    phi = FeatureAblation(linear, baseline=b).fit(X).transform(X)
+    np.testing.assert_allclose(phi, W * (X - b), rtol=1e-12, atol=1e-12)
+    # "mean": the training mean
+    phi = FeatureAblation(linear, baseline="mean").fit(X).transform(X[:2])
+    np.testing.assert_allclose(phi, W * (X[:2] - X.mean(0)), rtol=1e-12, atol=1e-12)
+
+
+def test_ablation_groups_give_every_member_the_group_drop():
+    groups = ["a", "b", "a", "c"]
+    phi = FeatureAblation(quad, feature_groups=groups).fit(X).transform(X)
+    # by hand: the group {0, 2} set to 0 removes x0^2 + x2^2 + x0 x2
+    drop02 = X[:, 0] ** 2 + X[:, 2] ** 2 + X[:, 0] * X[:, 2]
+    np.testing.assert_allclose(phi[:, 0], drop02, rtol=1e-12)
+    np.testing.assert_allclose(phi[:, 2], drop02, rtol=1e-12)
+    np.testing.assert_allclose(phi[:, 1], X[:, 1] ** 2, rtol=1e-12)
+    np.testing.assert_allclose(phi[:, 3], X[:, 3] ** 2, rtol=1e-12)
+    with pytest.raises(ValueError, match="feature_groups"):
+        FeatureAblation(quad, feature_groups=[0, 1]).fit(X)
+    with pytest.raises(ValueError, match="baseline"):
+        FeatureAblation(quad, baseline="median").fit(X)
+
+
+def test_ablation_keeps_model_calls_within_batch_size():
+    sizes = []
+
+    def counted(Z):
+        sizes.append(len(Z))
+        return quad(Z)
+
+    ref = FeatureAblation(quad).fit(X).transform(X)
+    got = FeatureAblation(counted, batch_size=11).fit(X).transform(X)
+    np.testing.assert_array_equal(got, ref)
+    assert max(sizes) <= 11
+
+
+def test_gradient_shap_with_one_background_row_and_a_linear_model_is_exact():
+    b = np.array([[1.0, 0.0, -1.0, 0.5]])
+    gs = GradientSHAP(lambda Z: np.tile(W, (len(Z), 1)), background=b, n_samples=3,
+                      random_state=0)
+    np.testing.assert_allclose(gs.fit(X).transform(X), W * (X - b), rtol=1e-12)
+
+
+def test_gradient_shap_is_ig_averaged_over_the_background_in_expectation():
+    # quadratic model: the integrand is linear in alpha, so E_alpha gives IG
+    # exactly; average over a 3-row background; Monte-Carlo error shrinks
+    B = np.random.default_rng(1).normal(size=(3, 4))
+    model = FunctionModel(quad, gradient=quad_grad)
+    want = np.mean([IntegratedGradients(model, baseline=B[j], n_steps=2).fit(X).transform(X)
+                    for j in range(3)], axis=0)
+    gs = GradientSHAP(model, background=B, n_samples=20000, random_state=0).fit(X)
+    got = gs.transform(X)
+    err = np.abs(got - want).max()
+    assert err < 0.05 * np.abs(want).max()
+    # completeness in expectation: sum phi ~ f(x) - mean_b f(b)
+    np.testing.assert_allclose(gs.expected_value_, [quad(B).mean()])
+    gap = got.sum(1) - (quad(X) - quad(B).mean())
+    assert np.abs(gap).max() < 0.05 * np.abs(quad(X) - quad(B).mean()).max()
+    # noise on the path points enters the draws; a point's attribution still
+    # depends on that point alone
+    a = GradientSHAP(model, background=B, sigma=0.3, n_samples=9, random_state=4).fit(X)
+    np.testing.assert_array_equal(a.transform(X[2:5]), a.transform(X)[2:5])
+    assert not np.allclose(a.transform(X), GradientSHAP(
+        model, background=B, n_samples=9, random_state=4).fit(X).transform(X))
