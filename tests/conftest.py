@@ -22,6 +22,7 @@ from skexplain.explainers import (
     KernelSHAP,
     KernelSmoothGrad,
     RelEx,
+    ShapleySampling,
     SmoothGrad,
     UniGrad,
 )
@@ -58,6 +59,8 @@ ESTIMATORS = {
     "KernelSHAP": lambda **kw: KernelSHAP(MODEL, n_samples=30, random_state=0, **kw),
     "FeatureAblation": lambda **kw: FeatureAblation(MODEL, baseline="mean", **kw),
     "GradientSHAP": lambda **kw: GradientSHAP(MODEL, n_samples=10, random_state=0, **kw),
+    "ShapleySampling": lambda **kw: ShapleySampling(MODEL, n_permutations=4, random_state=0,
+                                                    **kw),
     "RelEx": lambda **kw: RelEx(FunctionModel(predict=proba), n_noise=4, n_iter=4,
                                 random_state=0, **kw),
     "OptimizedExplainer": lambda **kw: OptimizedExplainer(u=0.8, eta_frac=0.3,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skexplain.explainers import FeatureAblation, GradientSHAP, IntegratedGradients
+from skexplain.explainers import FeatureAblation, GradientSHAP, IntegratedGradients, ShapleySampling
 from skexplain.models import FunctionModel
 
 W = np.array([2.0, -1.0, 0.5, 3.0])
@@ -92,3 +92,58 @@ def test_gradient_shap_is_ig_averaged_over_the_background_in_expectation():
     np.testing.assert_array_equal(a.transform(X[2:5]), a.transform(X)[2:5])
     assert not np.allclose(a.transform(X), GradientSHAP(
         model, background=B, n_samples=9, random_state=4).fit(X).transform(X))
+
+
+def pairwise(Z):
+    # main effects and pairwise interactions only
+    return (Z @ W + Z[:, 0] * Z[:, 1] - 2.0 * Z[:, 1] * Z[:, 3] + 0.5 * Z[:, 2] * Z[:, 0])
+
+
+def pairwise_shapley(Z):
+    """Exact Shapley values with baseline 0: each interaction split in half."""
+    phi = Z * W
+    for i, j, c in ((0, 1, 1.0), (1, 3, -2.0), (2, 0, 0.5)):
+        phi[:, i] += c * Z[:, i] * Z[:, j] / 2
+        phi[:, j] += c * Z[:, i] * Z[:, j] / 2
+    return phi
+
+
+def test_shapley_sampling_adds_up_for_any_number_of_orders():
+    def f(Z):
+        return np.sin(Z).prod(axis=1) + Z[:, 0] * Z[:, 1] * Z[:, 2]
+
+    b = np.array([0.3, -0.2, 0.1, 0.0])
+    for k, anti in ((1, False), (3, False), (2, True)):
+        sv = ShapleySampling(f, baseline=b, n_permutations=k, antithetic=anti,
+                             random_state=0).fit(X)
+        phi = sv.transform(X)
+        np.testing.assert_allclose(phi.sum(1), f(X) - f(b[None]), rtol=1e-12, atol=1e-12)
+        e = sv.explain(X[:2])
+        np.testing.assert_allclose(e.base_values, f(b[None]).repeat(2))
+
+
+def test_antithetic_orders_split_pairwise_interactions_exactly():
+    sv = ShapleySampling(pairwise, n_permutations=2, random_state=3).fit(X)
+    np.testing.assert_allclose(sv.transform(X), pairwise_shapley(X), rtol=1e-12, atol=1e-12)
+    # without the reverse orders a single order is not the Shapley value
+    one = ShapleySampling(pairwise, n_permutations=1, antithetic=False, random_state=3).fit(X)
+    assert not np.allclose(one.transform(X), pairwise_shapley(X))
+
+
+def test_shapley_sampling_converges_to_the_exact_values_with_a_three_way_term():
+    from skexplain.explainers import KernelSHAP
+
+    def f(Z):
+        return Z[:, 0] * Z[:, 1] * Z[:, 2] + Z[:, 3]
+
+    exact = KernelSHAP(f, background=np.zeros((1, 4)), n_samples=16).fit(X).transform(X)
+    sv = ShapleySampling(f, n_permutations=4000, random_state=0).fit(X)
+    err = np.abs(sv.transform(X) - exact).max()
+    assert err < 0.05 * np.abs(exact).max()
+    # groups: the group {0, 1} is one player, each member gets its value
+    grouped = ShapleySampling(f, feature_groups=[0, 0, 1, 2], n_permutations=2,
+                              random_state=0).fit(X).transform(X)
+    # 2-player game between {0,1} and {2} on the product: split in half
+    np.testing.assert_allclose(grouped[:, 0], X[:, 0] * X[:, 1] * X[:, 2] / 2, rtol=1e-12)
+    np.testing.assert_array_equal(grouped[:, 0], grouped[:, 1])
+    np.testing.assert_allclose(grouped[:, 3], X[:, 3], rtol=1e-12)

@@ -20,6 +20,7 @@ from skexplain.explainers import (
     KernelSHAP,
     KernelSmoothGrad,
     RelEx,
+    ShapleySampling,
     SmoothGrad,
     UniGrad,
 )
@@ -60,6 +61,7 @@ ESTIMATORS = [
     KernelSHAP(smooth_predict, n_samples=32, max_background=5),
     FeatureAblation(smooth_predict, feature_groups=None),
     GradientSHAP(smooth_gradient, n_samples=8, max_background=5),
+    ShapleySampling(smooth_predict, n_permutations=2),
     RelEx(FunctionModel(predict=relex_proba, gradient=relex_gradient), n_noise=4, n_iter=3),
 ]
 

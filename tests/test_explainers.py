@@ -23,6 +23,7 @@ from skexplain.explainers import (
     KernelSHAP,
     KernelSmoothGrad,
     RelEx,
+    ShapleySampling,
     SmoothGrad,
     UniGrad,
     integration_rule,
@@ -89,6 +90,7 @@ ALL = [
     KernelSHAP(cubic, n_samples=4, random_state=1),
     FeatureAblation(cubic, feature_groups=[0, 1, 0]),
     GradientSHAP(cubic_grad, n_samples=7, random_state=1),
+    ShapleySampling(cubic, n_permutations=3, random_state=1),
 ]
 
 

@@ -7,12 +7,12 @@ from ``transform(X)``. Gradient methods: :class:`Gradient`,
 :class:`GradientXInput`, :class:`IntegratedGradients`, :class:`SmoothGrad`,
 :class:`UniGrad`, :class:`KernelSmoothGrad`, :class:`GradientSHAP`.
 Perturbation methods: :class:`CLIME`, :class:`LIME`, :class:`KernelSHAP`,
-:class:`FeatureAblation`; exact Shapley values of tree
+:class:`FeatureAblation`, :class:`ShapleySampling`; exact Shapley values of tree
 ensembles: :class:`TreeSHAP`. Mask learning:
 :class:`RelEx`.
 """
 
-from ._ablation import FeatureAblation, GradientSHAP, feature_group_masks
+from ._ablation import FeatureAblation, GradientSHAP, ShapleySampling, feature_group_masks
 from ._base import BaseExplainer
 from ._explanation import Explanation
 from ._tree import TreeSHAP, tree_leaves
@@ -35,6 +35,7 @@ __all__ = [
     "KernelSmoothGrad",
     "LIME",
     "RelEx",
+    "ShapleySampling",
     "SmoothGrad",
     "TreeSHAP",
     "UniGrad",

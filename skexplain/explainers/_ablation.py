@@ -1,4 +1,5 @@
-"""Feature ablation (occlusion) and GradientSHAP (expected gradients)."""
+"""Feature ablation (occlusion), GradientSHAP (expected gradients) and
+Shapley values by permutation sampling."""
 
 from numbers import Integral, Real
 
@@ -10,7 +11,7 @@ from sklearn.utils._param_validation import Interval
 from ._base import MODEL_PARAMS_DOC, VERBOSE_DOC, BaseExplainer
 from ._shap import draw_background
 
-__all__ = ["FeatureAblation", "GradientSHAP"]
+__all__ = ["FeatureAblation", "GradientSHAP", "ShapleySampling", "feature_group_masks"]
 
 
 def _baseline(baseline, X, name="baseline"):
@@ -238,3 +239,127 @@ class GradientSHAP(BaseExplainer):
             G = self._gradient(Z.reshape(-1, d), np.repeat(columns[a:e], S))
             out[a:e] = (span * G.reshape(e - a, S, d)).mean(axis=1)
         return out
+
+
+class ShapleySampling(BaseExplainer):
+    __doc__ = """Shapley values by permutation sampling (Strumbelj & Kononenko, 2010).
+
+    For each of ``n_permutations`` random orders of the features (or of
+    the groups of ``feature_groups``), the features are switched from the
+    baseline to ``x`` one at a time and each gets the model's change when it
+    is switched on; the attribution is the mean over the orders (Captum's
+    ``ShapleyValueSampling``). Every order adds up exactly, so
+    ``sum_i phi_i = f(x) - f(baseline)`` for any number of orders; with
+    ``antithetic=True`` every order is followed by its reverse (which makes
+    pairwise interactions split exactly). The orders are a hash of the seed
+    and the point, so a point's attribution does not depend on the other
+    rows. One model pass of ``n_permutations (n_groups + 1)`` rows per
+    point, shared by all outputs.
+
+    Parameters
+    ----------
+    model : estimator, callable, FunctionModel or None, default=None
+        A bare callable is read as the prediction function.
+    baseline : float, array-like of shape (n_features,) or "mean", default=0.0
+        The value of a feature that is "off"; ``"mean"``: the training mean.
+    n_permutations : int, default=25
+        Orders per point (with ``antithetic``, rounded up to an even number).
+    antithetic : bool, default=True
+        Follow every order by its reverse.
+    feature_groups : array-like of shape (n_features,) or None, default=None
+        A label per feature; features with the same label are switched
+        together and each gets the group's value.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the orders (the seed is drawn at ``fit``).
+""" + MODEL_PARAMS_DOC + VERBOSE_DOC + """
+    Attributes
+    ----------
+    baseline_ : ndarray of shape (n_features,)
+    groups_ : ndarray of bool of shape (n_groups, n_features)
+
+    Examples
+    --------
+    A product's credit splits equally (exactly, with antithetic orders):
+
+    >>> import numpy as np
+    >>> from skexplain.explainers import ShapleySampling
+    >>> f = lambda X: X[:, 0] * X[:, 1]
+    >>> sv = ShapleySampling(f, n_permutations=2, random_state=0).fit(np.zeros((1, 2)))
+    >>> sv.transform(np.array([[2.0, 3.0]]))
+    array([[3., 3.]])
+    """
+
+    _callable_as = "predict"
+    _stochastic = True
+    shared_noise = False
+    _parameter_constraints = {
+        **BaseExplainer._parameter_constraints,
+        "baseline": "no_validation",
+        "n_permutations": [Interval(Integral, 1, None, closed="left")],
+        "antithetic": ["boolean"],
+        "feature_groups": ["array-like", None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, model=None, *, baseline=0.0, n_permutations=25, antithetic=True,
+                 feature_groups=None, random_state=None, target=None, output="auto",
+                 batch_size=10000, n_jobs=None, verbose=0):
+        self.model = model
+        self.baseline = baseline
+        self.n_permutations = n_permutations
+        self.antithetic = antithetic
+        self.feature_groups = feature_groups
+        self.random_state = random_state
+        self.target = target
+        self.output = output
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _fit_extra(self, X):
+        self.baseline_ = _baseline(self.baseline, X)
+        self.groups_ = feature_group_masks(self.feature_groups, X.shape[1])
+
+    def _n_orders(self):
+        k = self.n_permutations
+        return k + (k % 2) if self.antithetic else k
+
+    def _model_rows_per_point(self):
+        return self._n_orders() * (self.groups_.shape[0] + 1)
+
+    def _orders(self, X):
+        """``(p, n_orders, n_groups)`` permutations, a hash of each point."""
+        g, k = self.groups_.shape[0], self._n_orders()
+        base = k // 2 if self.antithetic else k
+        P = np.argsort(self._uniforms(X, base, g), axis=2, kind="stable")
+        if self.antithetic:
+            P = np.stack([P, P[..., ::-1]], axis=2).reshape(X.shape[0], k, g)
+        return P
+
+    def _explain(self, X, columns):
+        M, b = self.groups_, self.baseline_
+        g, d = M.shape
+        k = self._n_orders()
+        out = np.empty_like(X)
+        for a, e in self._point_chunks(X.shape[0], k * (g + 1)):
+            p = e - a
+            P = self._orders(X[a:e])                                # (p, k, g)
+            # on[t, j]: group j is on after t switches, in each order
+            rank = np.empty_like(P)
+            np.put_along_axis(rank, P, np.arange(g)[None, None, :], axis=2)
+            on = rank[:, :, None, :] < np.arange(g + 1)[None, None, :, None]   # (p,k,g+1,g)
+            feat = on[..., np.argmax(M, axis=0)]                    # (p, k, g+1, d)
+            R = np.where(feat, X[a:e, None, None, :], b)
+            v = self._predict(R.reshape(-1, d),
+                              np.repeat(columns[a:e], k * (g + 1))).reshape(p, k, g + 1)
+            steps = np.diff(v, axis=2)                              # change at switch t
+            # the group switched at step t is P[..., t]
+            contrib = np.zeros((p, k, g))
+            np.put_along_axis(contrib, P, steps, axis=2)
+            out[a:e] = contrib.mean(axis=1)[:, np.argmax(M, axis=0)]
+        return out
+
+    def _base_values(self, X, columns):
+        rows = np.tile(self.baseline_, (columns.shape[0], 1))
+        return self.model_.predict(rows, columns, batch_size=self.batch_size)
