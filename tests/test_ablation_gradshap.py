@@ -147,3 +147,27 @@ def test_shapley_sampling_converges_to_the_exact_values_with_a_three_way_term():
     np.testing.assert_allclose(grouped[:, 0], X[:, 0] * X[:, 1] * X[:, 2] / 2, rtol=1e-12)
     np.testing.assert_array_equal(grouped[:, 0], grouped[:, 1])
     np.testing.assert_allclose(grouped[:, 3], X[:, 3], rtol=1e-12)
+
+
+def test_kernel_shap_groups_are_players():
+    from skexplain.explainers import KernelSHAP
+
+    def f(Z):
+        return Z[:, 0] * Z[:, 1] * Z[:, 2] + Z[:, 3]
+
+    B = np.zeros((1, 4))
+    # two groups {0, 1} and {2}, {3}: the product is a 2-player game
+    ks = KernelSHAP(f, background=B, feature_groups=[5, 5, 7, 9]).fit(X)
+    assert ks.exact_ and ks.coalitions_.shape[1] == 3
+    phi = ks.transform(X)
+    np.testing.assert_allclose(phi[:, 0], X[:, 0] * X[:, 1] * X[:, 2] / 2, rtol=1e-10)
+    np.testing.assert_array_equal(phi[:, 0], phi[:, 1])
+    np.testing.assert_allclose(phi[:, 3], X[:, 3], rtol=1e-10, atol=1e-12)
+    # efficiency over the groups
+    np.testing.assert_allclose(phi[:, [0, 2, 3]].sum(1), f(X) - f(B)[0], rtol=1e-10)
+    # the same as permutation sampling on the same groups (pairwise game: exact)
+    sv = ShapleySampling(f, feature_groups=[5, 5, 7, 9], n_permutations=2,
+                         random_state=0).fit(X)
+    np.testing.assert_allclose(phi, sv.transform(X), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="feature_groups"):
+        KernelSHAP(f, feature_groups=[0, 1, 2]).fit(X)

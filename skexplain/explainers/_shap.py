@@ -155,11 +155,18 @@ class KernelSHAP(BaseExplainer):
         Cap on the background drawn from the training data.
     random_state : int, RandomState instance or None, default=None
         Seeds coalition sampling and the background subsample.
+    feature_groups : array-like of shape (n_features,) or None, default=None
+        A label per feature (Captum's ``feature_mask``): features with the
+        same label are one player, present or absent together, and each
+        gets the group's Shapley value (so efficiency holds over the
+        groups: ``sum over groups = f(x) - mean_b f(b)``). ``None``: every
+        feature is a player.
 """ + MODEL_PARAMS_DOC + VERBOSE_DOC + """
     Attributes
     ----------
     background_ : ndarray of shape (n_background, n_features)
-    coalitions_ : ndarray of shape (n_coalitions, n_features)
+    coalitions_ : ndarray of shape (n_coalitions, n_groups)
+        Over the groups (the features, without ``feature_groups``).
     exact_ : bool
         Whether all coalitions were enumerated.
     expected_value_ : ndarray of shape (n_outputs,)
@@ -185,15 +192,18 @@ class KernelSHAP(BaseExplainer):
         "n_samples": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "max_background": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        "feature_groups": ["array-like", None],
     }
 
     def __init__(self, model=None, *, background=None, n_samples="auto", max_background=100,
-                 random_state=None, target=None, output="auto", batch_size=10000, n_jobs=None, verbose=0):
+                 random_state=None, feature_groups=None, target=None, output="auto",
+                 batch_size=10000, n_jobs=None, verbose=0):
         self.model = model
         self.background = background
         self.n_samples = n_samples
         self.max_background = max_background
         self.random_state = random_state
+        self.feature_groups = feature_groups
         self.target = target
         self.output = output
         self.batch_size = batch_size
@@ -205,13 +215,17 @@ class KernelSHAP(BaseExplainer):
         d = X.shape[1]
         B = draw_background(self.background, X, self.max_background, rng)
         self.background_ = B
-        n_samples = 2 * d + 2048 if self.n_samples == "auto" else self.n_samples
-        Z, w, self.exact_ = _coalitions(d, n_samples, rng)
+        from ._ablation import feature_group_masks
+
+        self._group_of = np.argmax(feature_group_masks(self.feature_groups, d), axis=0)
+        g = int(self._group_of.max()) + 1                 # players: groups (or features)
+        n_samples = 2 * g + 2048 if self.n_samples == "auto" else self.n_samples
+        Z, w, self.exact_ = _coalitions(g, n_samples, rng)
         self.coalitions_, self._kernel = Z, w
         # KKT matrix of the efficiency-constrained weighted least squares
-        K = np.zeros((d + 1, d + 1))
-        K[:d, :d] = (Z * w[:, None]).T @ Z
-        K[:d, d] = K[d, :d] = 1.0
+        K = np.zeros((g + 1, g + 1))
+        K[:g, :g] = (Z * w[:, None]).T @ Z
+        K[:g, g] = K[g, :g] = 1.0
         self._kkt_pinv = np.linalg.pinv(K)
         self.expected_value_ = self.model_.outputs(B, batch_size=self.batch_size).mean(axis=0)
 
@@ -223,23 +237,25 @@ class KernelSHAP(BaseExplainer):
 
     def _explain(self, X, columns):
         Z, B = self.coalitions_, self.background_
-        S, m, d = Z.shape[0], B.shape[0], X.shape[1]
+        S, m, d, g = Z.shape[0], B.shape[0], X.shape[1], Z.shape[1]
         out = np.empty_like(X)
         for a, b in self._point_chunks(X.shape[0], (S + 2) * m):
             p = b - a
             cols = columns[a:b]
             # rows: for each point, coalitions + empty + full, times background
-            Zall = np.concatenate([Z, np.zeros((1, d)), np.ones((1, d))], axis=0)   # (S+2, d)
+            Zall = np.concatenate([Z, np.zeros((1, g)), np.ones((1, g))], axis=0)
+            Zall = Zall[:, self._group_of]                                     # (S+2, d)
             R = (Zall[None, :, None, :] * X[a:b, None, None, :]
                  + (1.0 - Zall)[None, :, None, :] * B[None, None, :, :])          # (p,S+2,m,d)
             v = self._predict(R.reshape(-1, d), np.repeat(cols, (S + 2) * m))
             v = v.reshape(p, S + 2, m).mean(axis=2)
             v_empty, v_full, vz = v[:, S], v[:, S + 1], v[:, :S]
-            rhs = np.empty((p, d + 1))
+            rhs = np.empty((p, g + 1))
             # einsum, not BLAS: a row's result must not depend on how many
             # rows share the product (batch_size / n_jobs), BLAS kernels do
-            rhs[:, :d] = np.einsum("ps,sd->pd", vz - v_empty[:, None],
+            rhs[:, :g] = np.einsum("ps,sd->pd", vz - v_empty[:, None],
                                    Z * self._kernel[:, None])
-            rhs[:, d] = v_full - v_empty
-            out[a:b] = np.einsum("pk,jk->pj", rhs, self._kkt_pinv)[:, :d]
+            rhs[:, g] = v_full - v_empty
+            phi = np.einsum("pk,jk->pj", rhs, self._kkt_pinv)[:, :g]
+            out[a:b] = phi[:, self._group_of]
         return out
