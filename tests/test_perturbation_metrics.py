@@ -266,3 +266,46 @@ def test_perturbation_metrics_as_scorers():
         comprehensiveness(lin, X[:30], g.transform(X[:30])))
     assert get_explanation_scorer("neg_sufficiency")(g, X[:30]) == pytest.approx(
         -sufficiency(lin, X[:30], g.transform(X[:30])))
+
+
+def test_road_imputes_by_the_conditional_gaussian_mean():
+    from skexplain.metrics import road
+
+    rng = np.random.default_rng(5)
+    L = np.array([[1.0, 0, 0], [0.8, 0.6, 0], [-0.3, 0.5, 0.7]])
+    ref = rng.normal(size=(4000, 3)) @ L.T + np.array([1.0, -2.0, 0.5])
+    X = rng.normal(size=(5, 3))
+    mu, C = ref.mean(0), np.cov(ref, rowvar=False)
+    C = C + 1e-6 * np.trace(C) / 3 * np.eye(3)
+    P = np.linalg.inv(C)                     # precision route, independent of the code's
+    # remove feature 0 only (the largest attribution): f reads feature 0,
+    # so the drop is x0 - E[x0 | x1, x2] = x0 - (mu0 - P00^-1 P0k (xk - muk))
+    A = np.tile([3.0, 1.0, 0.5], (5, 1))
+    f = lambda Z: Z[:, 0]                                    # noqa: E731
+    cond = mu[0] - (P[0, 1:] @ (X[:, 1:] - mu[1:]).T) / P[0, 0]
+    got = road(f, X, A, ref, fractions=[1 / 3], per_point=True)
+    np.testing.assert_allclose(got, X[:, 0] - cond, rtol=1e-9, atol=1e-12)
+    # LeRF removes feature 2 first: f does not read it, no drop
+    assert road(f, X, A, ref, fractions=[1 / 3], order="lerf") == 0.0
+    # independent features: imputation is the mean; a linear model drops
+    # sum over the removed features of w_i (x_i - mu_i)
+    ind = rng.normal(size=(20000, 3)) * [1.0, 2.0, 0.5]
+    w = np.array([2.0, -1.0, 4.0])
+    lin = lambda Z: Z @ w                                    # noqa: E731
+    Xi = rng.normal(size=(4, 3))
+    Ai = Xi * w
+    top2 = np.argsort(-Ai, axis=1)[:, :2]
+    mui = ind.mean(0)
+    want = np.take_along_axis((Xi - mui) * w, top2, 1).sum(1)
+    got = road(lin, Xi, Ai, ind, fractions=[2 / 3], per_point=True)
+    # the sample covariance is not exactly diagonal: agreement to its error
+    np.testing.assert_allclose(got, want, atol=0.05 * np.abs(want).max())
+    with pytest.raises(ValueError, match="order"):
+        road(lin, Xi, Ai, ind, order="random")
+    with pytest.raises(ValueError, match="reference"):
+        road(lin, Xi, Ai, ind[:, :2])
+    # noise is seeded
+    a = road(lin, Xi, Ai, ind, noise=1.0, random_state=0, per_point=True)
+    b = road(lin, Xi, Ai, ind, noise=1.0, random_state=0, per_point=True)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, road(lin, Xi, Ai, ind, per_point=True))

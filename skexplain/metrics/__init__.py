@@ -37,6 +37,7 @@ from ._perturbation import (
     perturbation_sensitivity,
     relative_input_stability,
     relative_output_stability,
+    road,
     sufficiency,
 )
 from ._relevance import (
@@ -85,6 +86,7 @@ __all__ = [
     "relative_input_stability",
     "relative_output_stability",
     "relevance_score",
+    "road",
     "robustness_loss",
     "spearman_similarity",
     "sufficiency",
