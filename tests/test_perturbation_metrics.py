@@ -309,3 +309,21 @@ def test_road_imputes_by_the_conditional_gaussian_mean():
     b = road(lin, Xi, Ai, ind, noise=1.0, random_state=0, per_point=True)
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, road(lin, Xi, Ai, ind, per_point=True))
+
+
+def test_relative_representation_stability_by_hand():
+    from skexplain.metrics import relative_representation_stability
+
+    x = np.array([[1.0, 2.0]])
+    L = lambda X: np.c_[X.sum(axis=1), X[:, 0] ** 2]         # noqa: E731
+    phi = lambda X: X ** 2                                   # noqa: E731
+    rng = np.random.RandomState(2)
+    z = x + rng.uniform(-0.2, 0.2, size=(1, 1, 2))[0]
+    num = np.linalg.norm((x ** 2 - z ** 2) / x ** 2)
+    den = np.linalg.norm((L(x) - L(z)) / L(x))
+    got = relative_representation_stability(phi, L, x, n_samples=1, random_state=2)
+    assert got == pytest.approx(num / den, rel=1e-12)
+    with pytest.raises(ValueError, match="representation"):
+        relative_representation_stability(phi, "layer1", x)
+    with pytest.raises(ValueError, match="representation raised"):
+        relative_representation_stability(phi, lambda X: 1 / 0, x)

@@ -37,6 +37,7 @@ from ._perturbation import (
     perturbation_sensitivity,
     relative_input_stability,
     relative_output_stability,
+    relative_representation_stability,
     road,
     sufficiency,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "preservation_auc",
     "relative_input_stability",
     "relative_output_stability",
+    "relative_representation_stability",
     "relevance_score",
     "road",
     "robustness_loss",

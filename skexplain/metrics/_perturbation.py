@@ -3,8 +3,9 @@
 * :func:`perturbation_sensitivity`: max- or average-sensitivity of an
   explainer under input noise (Yeh et al. 2019; Captum's ``sensitivity_max``,
   Quantus's ``MaxSensitivity`` / ``AvgSensitivity``);
-* :func:`relative_input_stability` and :func:`relative_output_stability`
-  (Agarwal et al. 2022; Quantus's RIS / ROS);
+* :func:`relative_input_stability`, :func:`relative_output_stability` and
+  :func:`relative_representation_stability` (Agarwal et al. 2022; Quantus's
+  RIS / ROS / RRS);
 * :func:`infidelity` (Yeh et al. 2019; Captum's ``infidelity``);
 * :func:`faithfulness_correlation` (Bhatt et al. 2020; Quantus's
   ``FaithfulnessCorrelation``);
@@ -35,6 +36,7 @@ __all__ = [
     "perturbation_sensitivity",
     "relative_input_stability",
     "relative_output_stability",
+    "relative_representation_stability",
     "road",
     "sufficiency",
 ]
@@ -325,6 +327,92 @@ def relative_output_stability(explainer, model, X, *, n_samples=200, radius=0.2,
     R = num / np.maximum(den, eps_min)
     keep = np.argmax(Hz, axis=2) == np.argmax(H, axis=1)[:, None]
     vals = _max_admissible(R, keep, "relative_output_stability")
+    return vals if per_point else float(np.mean(vals))
+
+
+def relative_representation_stability(explainer, representation, X, *, model=None,
+                                      n_samples=200, radius=0.2, noise="uniform", eps_min=1e-6,
+                                      output="auto", random_state=None, batch_size=None,
+                                      per_point=False):
+    """Relative representation stability (Agarwal et al. 2022, eq. 4).
+
+    ``max_x' ||(phi(x) - phi(x')) / phi(x)|| / max(||(L(x) - L(x')) / L(x)||, eps)``
+    with ``L`` an internal representation of the model (e.g. a hidden
+    layer's activations), over perturbations that keep the prediction when
+    ``model`` is given. Divisions are element-wise, zero entries replaced by
+    ``eps_min``. Lower is more stable.
+
+    Parameters
+    ----------
+    explainer : fitted explainer or callable
+        Anything with ``transform(X) -> (n, d)``, or a callable doing that.
+    representation : callable
+        ``X -> (n, m)``: the representation ``L`` (e.g. a torch submodule's
+        activations as a numpy array).
+    X : array-like of shape (n_samples, n_features)
+        Points around which to measure.
+    model : classifier, callable or FunctionModel, optional
+        When given, perturbations that change its predicted class are left
+        out of the max.
+    n_samples : int, default=200
+        Perturbations per point.
+    radius : float, default=0.2
+        Scale of the perturbations (see :func:`perturbation_sensitivity`).
+    noise : {"uniform", "gaussian", "uniform_ball"}, default="uniform"
+        Distribution of the perturbations.
+    eps_min : float, default=1e-6
+        Floor of the denominator, and the stand-in for zero entries.
+    output : {"auto", "predict", "proba", "decision"}, default="auto"
+        Which method of a scikit-learn ``model`` gives its outputs.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the perturbations.
+    batch_size : int or None, default=None
+        Largest number of rows per explainer, representation or model call.
+    per_point : bool, default=False
+        Return each point's value instead of their mean.
+
+    Returns
+    -------
+    float or ndarray of shape (n_samples,)
+        The mean RRS, or each point's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.metrics import relative_representation_stability
+    >>> L = lambda X: 2.0 * X                        # relative changes as the input's
+    >>> phi = lambda X: X.copy()
+    >>> float(relative_representation_stability(phi, L, np.ones((2, 3)), random_state=0))
+    1.0
+    """
+    eps_min = _positive(eps_min, "eps_min")
+    if not callable(representation):
+        raise ValueError("representation must be a callable X -> (n, m) array; got "
+                         f"{type(representation).__name__}.")
+    X, Z, E, Ez = _perturbed_explanations(explainer, X, n_samples, radius, noise,
+                                          random_state, batch_size)
+    bs = _batch(batch_size)
+    n, s, d = Z.shape
+
+    def rep(rows):
+        blocks = [rows] if bs is None else [rows[a:a + bs] for a in range(0, len(rows), bs)]
+        try:
+            out = np.concatenate([np.asarray(representation(b), dtype=np.float64).reshape(
+                len(b), -1) for b in blocks])
+        except Exception as exc:
+            raise ValueError(f"representation raised {type(exc).__name__}: {exc}") from exc
+        if not np.all(np.isfinite(out)):
+            raise ValueError("representation returned non-finite values.")
+        return out
+
+    Lx = rep(X)
+    Lz = rep(Z.reshape(-1, d)).reshape(n, s, -1)
+    num = np.linalg.norm(_relative(E[:, None, :], Ez, eps_min), axis=2)
+    den = np.linalg.norm(_relative(Lx[:, None, :], Lz, eps_min), axis=2)
+    R = num / np.maximum(den, eps_min)
+    keep = (np.ones(R.shape, dtype=bool) if model is None
+            else _same_prediction(model, X, Z, output, bs))
+    vals = _max_admissible(R, keep, "relative_representation_stability")
     return vals if per_point else float(np.mean(vals))
 
 
