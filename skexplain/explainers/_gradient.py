@@ -76,6 +76,15 @@ class GradientXInput(Gradient):
         return X * self._gradient(X, columns)
 
 
+#: Largest n_steps per rule (refused above, with the memory they would take).
+MAX_STEPS = {"riemann_left": 10 ** 7, "riemann_right": 10 ** 7, "riemann_middle": 10 ** 7,
+             "riemann_trapezoid": 10 ** 7, "gauss_legendre": 1000}
+
+#: Integration steps evaluated together (a constant: Integrated Gradients
+#: with more steps sums over blocks of this many, in the same order whatever
+#: the batch size).
+STEP_BLOCK = 1024
+
 _RULES = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid",
           "gauss_legendre")
 
@@ -111,6 +120,14 @@ def integration_rule(method, n_steps):
     ([0.0, 0.5, 1.0], [0.25, 0.5, 0.25])
     """
     n = int(n_steps)
+    limit = MAX_STEPS.get(method)
+    if limit is not None and n > limit:
+        raise ValueError(
+            f"n_steps={n} is too many for {method!r}: at most {limit:,} (the rule's nodes "
+            f"alone would take {16 * n / 2 ** 30:.3g} GiB"
+            + (", and numpy's Gauss-Legendre nodes O(n^2) memory; 1,000 nodes are exact "
+               "for polynomials of degree 1,999)" if method == "gauss_legendre" else ")")
+            + ".")
     if method == "riemann_left":
         return np.arange(n) / n, np.full(n, 1.0 / n)
     if method == "riemann_right":
@@ -210,9 +227,16 @@ class IntegratedGradients(BaseExplainer):
         alphas, weights = self._alphas, self._weights
         m, d = alphas.size, X.shape[1]
         out = np.empty_like(X)
-        for a, b in self._point_chunks(X.shape[0], m):
+        # the steps in fixed blocks of STEP_BLOCK (a constant, so the sum's
+        # rounding does not depend on batch_size), points batched around them:
+        # memory O(max(batch_size, STEP_BLOCK) d) whatever n_steps
+        blocks = [(s, min(s + STEP_BLOCK, m)) for s in range(0, m, STEP_BLOCK)]
+        for a, b in self._point_chunks(X.shape[0], min(m, STEP_BLOCK)):
             delta = X[a:b] - self.baseline_                               # (p, d)
-            path = self.baseline_ + alphas[None, :, None] * delta[:, None, :]  # (p, m, d)
-            G = self._gradient(path.reshape(-1, d), np.repeat(columns[a:b], m))
-            out[a:b] = delta * np.einsum("pmd,m->pd", G.reshape(b - a, m, d), weights)
+            acc = np.zeros_like(delta)
+            for s, e in blocks:
+                path = self.baseline_ + alphas[None, s:e, None] * delta[:, None, :]
+                G = self._gradient(path.reshape(-1, d), np.repeat(columns[a:b], e - s))
+                acc += np.einsum("pmd,m->pd", G.reshape(b - a, e - s, d), weights[s:e])
+            out[a:b] = delta * acc
         return out

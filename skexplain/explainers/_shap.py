@@ -239,16 +239,22 @@ class KernelSHAP(BaseExplainer):
         Z, B = self.coalitions_, self.background_
         S, m, d, g = Z.shape[0], B.shape[0], X.shape[1], Z.shape[1]
         out = np.empty_like(X)
+        Zall = np.concatenate([Z, np.zeros((1, g)), np.ones((1, g))], axis=0)
+        Zall = Zall[:, self._group_of]                                         # (S+2, d)
+        # coalitions per block: a point's rows (coalitions x background) are
+        # built batch_size at a time, so memory is O(batch_size d) even when
+        # one point alone makes more rows than that
+        per_coal = max(1, self.batch_size // m)
         for a, b in self._point_chunks(X.shape[0], (S + 2) * m):
             p = b - a
             cols = columns[a:b]
-            # rows: for each point, coalitions + empty + full, times background
-            Zall = np.concatenate([Z, np.zeros((1, g)), np.ones((1, g))], axis=0)
-            Zall = Zall[:, self._group_of]                                     # (S+2, d)
-            R = (Zall[None, :, None, :] * X[a:b, None, None, :]
-                 + (1.0 - Zall)[None, :, None, :] * B[None, None, :, :])          # (p,S+2,m,d)
-            v = self._predict(R.reshape(-1, d), np.repeat(cols, (S + 2) * m))
-            v = v.reshape(p, S + 2, m).mean(axis=2)
+            v = np.empty((p, S + 2))
+            for c0 in range(0, S + 2, per_coal):
+                Zb = Zall[c0:c0 + per_coal]
+                R = (Zb[None, :, None, :] * X[a:b, None, None, :]
+                     + (1.0 - Zb)[None, :, None, :] * B[None, None, :, :])     # (p, c, m, d)
+                vb = self._predict(R.reshape(-1, d), np.repeat(cols, Zb.shape[0] * m))
+                v[:, c0:c0 + Zb.shape[0]] = vb.reshape(p, Zb.shape[0], m).mean(axis=2)
             v_empty, v_full, vz = v[:, S], v[:, S + 1], v[:, :S]
             rhs = np.empty((p, g + 1))
             # einsum, not BLAS: a row's result must not depend on how many

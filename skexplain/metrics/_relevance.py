@@ -147,10 +147,17 @@ def _flip_auc(model, X, saliency, order, *, labels, baseline, n_steps, output, b
     rank = np.empty((n, d), dtype=np.int64)
     rank[np.arange(n)[:, None], np.argsort(key, axis=1, kind="stable")] = np.arange(d)
     counts = np.round(np.linspace(0, d, n_steps + 1)).astype(np.int64)     # features flipped
-    flipped = rank[:, None, :] < counts[None, :, None]                     # (n, K+1, d)
-    Z = np.where(flipped, base, X[:, None, :]).reshape(-1, d)
-    p = adapter.predict(Z, np.repeat(cols, n_steps + 1),
-                        batch_size=batch_size).reshape(n, n_steps + 1)
+    # the (point, step) rows, built batch_size rows at a time (memory
+    # O(batch_size d), not O(n n_steps d))
+    total = n * (n_steps + 1)
+    p = np.empty(total)
+    per = total if batch_size is None else max(1, int(batch_size))
+    for a in range(0, total, per):
+        pair = np.arange(a, min(a + per, total))
+        i, k = np.divmod(pair, n_steps + 1)
+        Z = np.where(rank[i] < counts[k][:, None], base, X[i])
+        p[pair] = adapter.predict(Z, cols[i], batch_size=batch_size)
+    p = p.reshape(n, n_steps + 1)
     frac = counts / d
     auc = np.sum((p[:, 1:] + p[:, :-1]) * np.diff(frac) / 2.0, axis=1)
     out = auc if per_point else float(auc.mean())

@@ -100,19 +100,30 @@ class ModelAdapter:
         return self._fd_gradient(X, columns)
 
     # -- finite differences -------------------------------------------------
-    def _fd_gradient(self, X, columns):
+    def _fd_gradient(self, X, columns, max_rows=None):
+        """Central differences, pair (point, feature) by pair, in model calls of
+        at most ``max_rows`` rows (default: as many as the points passed, whom
+        the caller already bounds by ``batch_size``); ``x + h e_j`` and
+        ``x - h e_j`` are separate calls, so memory is ``O(max_rows d)``
+        whatever ``d``."""
         n, d = X.shape
         h = self.fd_step * np.maximum(1.0, np.abs(X))          # (n, d)
-        eye = np.eye(d)
-        steps = h[:, :, None] * eye[None, :, :]                 # (n, d, d)
-        Xp = (X[:, None, :] + steps).reshape(n * d, d)
-        Xm = (X[:, None, :] - steps).reshape(n * d, d)
-        cols = np.repeat(columns, d)
-        fp = self._checked_outputs(Xp)[np.arange(n * d), cols]
-        fm = self._checked_outputs(Xm)[np.arange(n * d), cols]
-        # the actual step (x + h) - (x - h) as represented in floating point
-        actual = (Xp - Xm)[np.arange(n * d), np.tile(np.arange(d), n)]
-        return ((fp - fm) / actual).reshape(n, d)
+        G = np.empty((n, d))
+        flat = G.reshape(-1)
+        per = max(1, n if max_rows is None else int(max_rows))
+        for a in range(0, n * d, per):
+            pairs = np.arange(a, min(a + per, n * d))
+            i, j = np.divmod(pairs, d)
+            Xp = X[i]
+            Xm = Xp.copy()
+            Xp[np.arange(pairs.size), j] += h[i, j]
+            Xm[np.arange(pairs.size), j] -= h[i, j]
+            fp = self._checked_outputs(Xp)[np.arange(pairs.size), columns[i]]
+            fm = self._checked_outputs(Xm)[np.arange(pairs.size), columns[i]]
+            # the actual step (x + h) - (x - h) as represented in floating point
+            actual = Xp[np.arange(pairs.size), j] - Xm[np.arange(pairs.size), j]
+            flat[pairs] = (fp - fm) / actual
+        return G
 
     # -- checked public interface -------------------------------------------
     def _checked_outputs(self, X):
@@ -196,8 +207,8 @@ class ModelAdapter:
     def gradient(self, X, columns=None, *, batch_size=None):
         """Input gradient of output ``columns[i]`` at row ``i``.
 
-        With finite differences each block of ``batch_size`` points costs
-        ``2 d`` model evaluations per point. ``adapter.gradient`` with ``X``
+        With finite differences each point costs ``2 d`` model evaluations,
+        made in calls of at most ``batch_size`` rows. ``adapter.gradient`` with ``X``
         alone is a gradient function (``grad_fn=``) of the adapter's target.
 
         Parameters
@@ -218,6 +229,13 @@ class ModelAdapter:
         X = np.asarray(X, dtype=np.float64)
         batch_size = _check_batch_size(batch_size)
         columns = self._columns(columns, X, batch_size)
+        if not self.exact_gradient:
+            # finite differences: batch_size bounds the rows of every model
+            # call after the 2 d expansion (not the points)
+            if X.shape[0] == 0:
+                return np.zeros(X.shape)
+            return self._checked_gradient(
+                lambda: self._fd_gradient(X, columns, max_rows=batch_size), X)
         parts = []
         for a, b in _blocks(X.shape[0], batch_size):
             Xb = X[a:b]
