@@ -137,9 +137,9 @@ class FeatureAblation(BaseExplainer):
 
 
 class GradientSHAP(BaseExplainer):
-    __doc__ = """GradientSHAP (expected gradients): ``E[(x - b) * grad f(b + a (x - b) + e)]``.
+    __doc__ = """GradientSHAP: Shapley values approximated by expected gradients.
 
-    Lundberg & Lee's approximation of Shapley values for differentiable
+    ``E[(x - b) * grad f(b + a (x - b) + e)]``, Lundberg & Lee's approximation of Shapley values for differentiable
     models, as Captum's ``GradientShap``: the expectation over a background
     row ``b``, ``a ~ U(0, 1)`` and optional Gaussian noise ``e ~ N(0,
     sigma^2 I)``, estimated with ``n_samples`` draws per point. In

@@ -102,9 +102,9 @@ def _perturbed_explanations(explainer, X, n_samples, radius, noise, random_state
 def perturbation_sensitivity(explainer, X, *, reduce="max", n_samples=200, radius=0.2,
                              noise="uniform", normalize=True, random_state=None,
                              batch_size=None, per_point=False):
-    """Sensitivity of an explainer to input noise: ``reduce_s ||phi(x) - phi(x + delta_s)||``.
+    """Sensitivity of an explainer to input noise (max or average over samples).
 
-    Yeh et al.'s max-sensitivity (``reduce="max"``) and average sensitivity
+    ``reduce_s ||phi(x) - phi(x + delta_s)||``: Yeh et al.'s max-sensitivity (``reduce="max"``) and average sensitivity
     (``reduce="mean"``) estimated by Monte Carlo, as Captum and Quantus do,
     divided by ``||phi(x)||`` with ``normalize=True`` (both peers' default;
     Captum replaces a zero norm by 1, and so does this function). Not the
@@ -200,9 +200,10 @@ def _max_admissible(R, keep, name):
 def relative_input_stability(explainer, X, *, model=None, n_samples=200, radius=0.2,
                              noise="uniform", eps_min=1e-6, output="auto", random_state=None,
                              batch_size=None, per_point=False):
-    """Relative input stability ``max_x' ||(phi(x) - phi(x')) / phi(x)|| / max(||(x - x') / x||, eps)``.
+    """Relative input stability (Agarwal et al. 2022, eq. 2).
 
-    Agarwal et al. (2022), eq. 2: the largest relative change of the
+    ``max_x' ||(phi(x) - phi(x')) / phi(x)|| / max(||(x - x') / x||, eps_min)``:
+    the largest relative change of the
     explanation per relative change of the input, over perturbed points
     ``x'`` that keep the model's prediction (when ``model`` is given; else
     over all of them). Divisions are element-wise; a zero entry of
@@ -268,9 +269,10 @@ def relative_input_stability(explainer, X, *, model=None, n_samples=200, radius=
 def relative_output_stability(explainer, model, X, *, n_samples=200, radius=0.2,
                               noise="uniform", eps_min=1e-6, output="auto", random_state=None,
                               batch_size=None, per_point=False):
-    """Relative output stability ``max_x' ||(phi(x) - phi(x')) / phi(x)|| / max(||h(x) - h(x')||, eps)``.
+    """Relative output stability (Agarwal et al. 2022, eq. 5).
 
-    Agarwal et al. (2022), eq. 5 with ``h`` the model's outputs (every
+    ``max_x' ||(phi(x) - phi(x')) / phi(x)|| / max(||h(x) - h(x')||, eps_min)``
+    with ``h`` the model's outputs (every
     column of ``output``: the paper uses logits, ``output="decision"`` for
     a scikit-learn classifier that has them), over perturbed points that
     keep the predicted class. Lower is more stable.
@@ -440,9 +442,9 @@ def _setup(model, X, attributions, target, output, batch_size, baseline):
 def infidelity(model, X, attributions, *, perturbation="gaussian", n_samples=100, scale=0.1,
                baseline=0.0, multiply_by_inputs=False, normalize=False, target=None,
                output="auto", random_state=None, batch_size=None, per_point=False):
-    """Infidelity ``E_I[(I . phi(x) - (f(x) - f(x - I)))^2]`` (Yeh et al. 2019).
+    """Infidelity of attributions to the model's changes (Yeh et al. 2019).
 
-    How well the attribution predicts the model's change under random
+    ``E_I[(I . phi(x) - (f(x) - f(x - I)))^2]``: how well the attribution predicts the model's change under random
     perturbations ``I`` of the input; 0 is perfect. Captum's ``infidelity``
     with its ``perturb_func`` replaced by a name:
 
@@ -544,9 +546,9 @@ def infidelity(model, X, attributions, *, perturbation="gaussian", n_samples=100
 def faithfulness_correlation(model, X, attributions, *, n_subsets=100, subset_size=None,
                              baseline=0.0, target=None, output="auto", random_state=None,
                              batch_size=None, per_point=False):
-    """Faithfulness correlation (Bhatt et al. 2020): ``corr_S(sum_{i in S} phi_i, f(x) - f(x_S))``.
+    """Faithfulness correlation (Bhatt et al. 2020).
 
-    For random subsets ``S`` of ``subset_size`` features, ``x_S`` is ``x``
+    ``corr_S(sum_{i in S} phi_i, f(x) - f(x_S))``: for random subsets ``S`` of ``subset_size`` features, ``x_S`` is ``x``
     with those features at the baseline; the Pearson correlation over the
     subsets of the attribution mass removed and the model's drop. Higher is
     better (1: the attribution ranks every removal's effect linearly).
@@ -649,9 +651,9 @@ def _top_k_curve(model, X, attributions, fractions, baseline, keep, target, outp
 def comprehensiveness(model, X, attributions, *, fractions=(0.01, 0.05, 0.1, 0.2, 0.5),
                       baseline=0.0, target=None, output="auto", batch_size=None,
                       per_point=False):
-    """Comprehensiveness (DeYoung et al. 2020): the drop ``f(x) - f(x without its top k)``.
+    """Comprehensiveness (DeYoung et al. 2020): the drop when the top features are removed.
 
-    The top ``k`` features by attribution (largest first, ties by index)
+    ``f(x) - f(x without its top k)``: the top ``k`` features by attribution (largest first, ties by index)
     set to the baseline, averaged over ``k = max(1, round(fraction d))`` for
     each fraction (ERASER's AOPC over 1, 5, 10, 20, 50 %). Higher is better.
 
@@ -696,9 +698,9 @@ def comprehensiveness(model, X, attributions, *, fractions=(0.01, 0.05, 0.1, 0.2
 
 def sufficiency(model, X, attributions, *, fractions=(0.01, 0.05, 0.1, 0.2, 0.5),
                 baseline=0.0, target=None, output="auto", batch_size=None, per_point=False):
-    """Sufficiency (DeYoung et al. 2020): the drop ``f(x) - f(only its top k)``.
+    """Sufficiency (DeYoung et al. 2020): the drop when only the top features are kept.
 
-    Every feature but the top ``k`` by attribution set to the baseline,
+    ``f(x) - f(only its top k)``: every feature but the top ``k`` by attribution set to the baseline,
     averaged over the fractions as in :func:`comprehensiveness`. Lower is
     better (the top features alone keep the prediction).
 

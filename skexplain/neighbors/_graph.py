@@ -179,14 +179,55 @@ def unordered_pairs(src, dst, n):
 def _exact_distances(X, Q, src, dst, chunk=1 << 16):
     """``||Q[src] - X[dst]||`` computed from the differences (scikit-learn's
     brute-force search expands ``|x|^2 + |y|^2 - 2 x.y``, which loses
-    relative accuracy for close points; local stability divides by these)."""
+    relative accuracy for close points; local stability divides by these),
+    in units of a power of two near the data's magnitude (exact), so that
+    squares neither overflow nor underflow whatever the units of X."""
     X = np.asarray(X, dtype=np.float64)
     Q = np.asarray(Q, dtype=np.float64)
+    unit = magnitude_unit(X, Q)
     out = np.empty(src.shape[0])
     for a in range(0, src.shape[0], chunk):
-        D = Q[src[a:a + chunk]] - X[dst[a:a + chunk]]
+        D = (Q[src[a:a + chunk]] - X[dst[a:a + chunk]]) / unit
         out[a:a + chunk] = np.sqrt(np.einsum("ij,ij->i", D, D))
+    out *= unit
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            "X's values are so large that distances between points overflow a float "
+            f"(largest |x| = {max(np.abs(X).max(), np.abs(Q).max()):.3g}); rescale X.")
     return out
+
+
+def magnitude_unit(*arrays):
+    """A power of two near the largest ``|x|`` of the arrays (1 for zeros).
+
+    Dividing by it is exact and brings the data to ``[0.5, 1)``: distances,
+    their squares and the neighbour searches then work in any units.
+
+    Parameters
+    ----------
+    *arrays : ndarray
+        Finite arrays.
+
+    Returns
+    -------
+    unit : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> magnitude_unit(np.array([[3.0, -0.5]]))
+    4.0
+    """
+    top = max((float(np.max(np.abs(a))) if np.size(a) else 0.0) for a in arrays)
+    if not top > 0 or not np.isfinite(top):
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(top)[1])))
+
+
+def _extreme(unit):
+    """Units in which scikit-learn's searches (squares of the data) would
+    overflow or underflow: the graph is then built on the rescaled data."""
+    return not 2.0 ** -250 <= unit <= 2.0 ** 250
 
 
 #: Query points' k nearest training points by brute force (candidates from
@@ -371,12 +412,18 @@ def radius_neighbor_graph(X, u, *, X_query=None, nn=None, memory_limit="auto"):
             raise ValueError(f"memory_limit must be a positive number of bytes, 'auto' or "
                              f"None; got {memory_limit!r}.")
         X_arr = np.asarray(X, dtype=np.float64)
-        _check_graph_size(X_arr, X_arr if X_query is None else np.asarray(X_query, float),
-                          u, int(limit))
+        Q_arr = X_arr if X_query is None else np.asarray(X_query, float)
+        unit = magnitude_unit(X_arr, Q_arr)
+        _check_graph_size(X_arr / unit, Q_arr / unit, u / unit, int(limit))
+    Xs, Qs, us = np.asarray(X, dtype=np.float64), X_query, u
+    unit = magnitude_unit(Xs, Xs if X_query is None else np.asarray(X_query, float))
+    if _extreme(unit):                        # search in units of the data (exact)
+        Xs, us, nn = Xs / unit, u / unit, None
+        Qs = None if X_query is None else np.asarray(X_query, dtype=np.float64) / unit
     if nn is None:
-        nn = NearestNeighbors(algorithm="auto").fit(X)
+        nn = NearestNeighbors(algorithm="auto").fit(Xs)
     A = nn.radius_neighbors_graph(
-        X_query, radius=u * (1.0 + RADIUS_RTOL), mode="distance", sort_results=False
+        Qs, radius=us * (1.0 + RADIUS_RTOL), mode="distance", sort_results=False
     )
     A.sort_indices()
     indptr = A.indptr.astype(np.int64)
@@ -455,12 +502,15 @@ def knn_neighbor_graph(X, n_neighbors, *, X_query=None, nn=None, n_jobs=None):
     """
     n = X.shape[0]
     k = _check_n_neighbors(n_neighbors, n, X_query is None)
-    if X_query is not None and n * X.shape[1] <= BRUTE_QUERY_MAX:
-        dist, idx = _query_by_exact_distance(X, X_query, k, n_jobs)
+    Xs = np.asarray(X, dtype=np.float64)
+    Qs = None if X_query is None else np.asarray(X_query, dtype=np.float64)
+    unit = magnitude_unit(Xs, Xs if Qs is None else Qs)
+    if _extreme(unit):                        # search in units of the data (exact)
+        Xs, Qs, nn = Xs / unit, None if Qs is None else Qs / unit, None
+    if Qs is not None and n * X.shape[1] <= BRUTE_QUERY_MAX:
+        dist, idx = _query_by_exact_distance(Xs, Qs, k, n_jobs)
     elif nn is None:
-        dist, idx = _query_by_tree(np.asarray(X, dtype=np.float64),
-                                   None if X_query is None else np.asarray(X_query, float),
-                                   k, n_jobs)
+        dist, idx = _query_by_tree(Xs, Qs, k, n_jobs)
     else:
         dist, idx = nn.kneighbors(X_query, n_neighbors=k)
     n_q = idx.shape[0]

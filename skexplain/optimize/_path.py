@@ -18,6 +18,7 @@ from ..exceptions import InaccurateSolutionWarning, NoNeighborsWarning
 from ..losses import get_loss
 from ..metrics._robustness import faithfulness_loss
 from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
+from ..neighbors._graph import magnitude_unit
 from ..utils import check_points, compute_gradients
 from ..utils._parallel import parallel_map
 from ._base import base_explanations, fit_base, looks_like_model
@@ -81,9 +82,19 @@ def auto_radius(X, nn):
     u : float
     """
     k = min(AUTO_NEIGHBORS, X.shape[0] - 1)
-    dist = nn.kneighbors(n_neighbors=k, return_distance=True)[0][:, -1]
+    dist = _kth_distance(X, nn, k)
     u = float(np.median(dist))
     return u if u > 0 else float(dist.max()) or 1.0
+
+
+def _kth_distance(X, nn, k):
+    """Each point's distance to its ``k``-th nearest other point, searched in
+    units of the data when its magnitude would over- or underflow squares."""
+    unit = magnitude_unit(X)
+    if not 2.0 ** -250 <= unit <= 2.0 ** 250:
+        nn = NearestNeighbors().fit(np.asarray(X, dtype=np.float64) / unit)
+        return nn.kneighbors(n_neighbors=k, return_distance=True)[0][:, -1] * unit
+    return nn.kneighbors(n_neighbors=k, return_distance=True)[0][:, -1]
 
 
 def resolve_neighbors(X, u, n_neighbors):
@@ -128,7 +139,7 @@ def neighbor_graph(X, u, *, n_neighbors=None, n_jobs=None):
         u = auto_radius(X, nn)
     graph = radius_neighbor_graph(X, u, nn=nn)
     if graph.n_edges == 0:
-        d1 = nn.kneighbors(n_neighbors=1, return_distance=True)[0]
+        d1 = _kth_distance(X, nn, 1)
         raise ValueError(
             f"No pair of points lies within u={u}: every robustness "
             "loss would be zero. Use a radius of at least the smallest "
