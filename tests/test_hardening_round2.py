@@ -47,3 +47,95 @@ def test_distances_that_overflow_are_refused_by_name():
     Xo = np.array([[-1.5e308, 0.0], [1.5e308, 0.0], [0.0, 1.0]])
     with pytest.raises(ValueError, match="distances between points overflow"):
         robustness_loss("max_sensitivity", Xo, np.ones_like(Xo), n_neighbors=1)
+
+
+def test_functions_that_write_into_their_input_change_nothing_of_ours():
+    from skexplain.explainers import Gradient, KernelSHAP
+    from skexplain.metrics import local_lipschitz_estimate
+    from skexplain.models import FunctionModel
+
+    def vandal_grad(Z):
+        out = np.cos(Z)
+        Z[:] = 1e6                        # writes into the array it was given
+        return out
+
+    def vandal_predict(Z):
+        out = np.sin(Z).sum(axis=1)
+        Z[:] = -7.0
+        return out
+
+    Xc = X.copy()
+    est = OptimizedExplainer().fit(Xc, grad_fn=vandal_grad)
+    np.testing.assert_array_equal(Xc, X)                  # the caller's X
+    np.testing.assert_array_equal(est.X_fit_, X)
+    ref = OptimizedExplainer().fit(X, grad_fn=np.cos)
+    np.testing.assert_array_equal(est.explanations_, ref.explanations_)
+    # finite differences and perturbations reuse their arrays after the call
+    fd = Gradient(FunctionModel(predict=vandal_predict)).fit(Xc).transform(Xc[:5])
+    np.testing.assert_allclose(fd, np.cos(X[:5]), atol=1e-8)
+    ks = KernelSHAP(FunctionModel(predict=vandal_predict), n_samples=20,
+                    random_state=0).fit(Xc).transform(Xc[:3])
+    ks_ref = KernelSHAP(lambda Z: np.sin(Z).sum(axis=1), n_samples=20,
+                        random_state=0).fit(X).transform(X[:3])
+    np.testing.assert_array_equal(ks, ks_ref)
+    np.testing.assert_array_equal(Xc, X)
+    assert local_lipschitz_estimate(vandal_grad, Xc[:5], random_state=0) == \
+        local_lipschitz_estimate(np.cos, X[:5], random_state=0)
+
+
+def test_a_failed_refit_leaves_the_estimator_as_it_was():
+    from skexplain.explainers import SmoothGrad
+
+    est = OptimizedExplainer().fit(X, G)
+    before = {k: v for k, v in vars(est).items()}
+    X5 = RNG.normal(size=(30, 5))
+
+    def broken(Z):
+        raise RuntimeError("model down")
+
+    with pytest.raises(ValueError, match="model down"):
+        est.fit(X5, grad_fn=broken)
+    assert est.n_features_in_ == 3 and est.X_fit_.shape[1] == 3
+    assert set(vars(est)) == set(before)
+    assert all(vars(est)[k] is before[k] for k in before)
+    np.testing.assert_array_equal(est.transform(X[:2], grad_fn=G[:2]), est.explanations_[:2])
+    sg = SmoothGrad(np.cos, n_samples=4, random_state=0).fit(X)
+    seed = sg.seed_
+    with pytest.raises(ValueError):
+        sg.set_params(model=broken).fit(X5)
+    assert sg.n_features_in_ == 3 and sg.seed_ == seed
+
+
+def test_silent_nonsense_is_now_a_clear_error():
+    from sklearn.linear_model import LogisticRegression
+
+    from skexplain.explainers import Gradient
+    from skexplain.metrics import local_lipschitz_estimate, neighborhood_robustness, \
+        relevance_score
+    from skexplain.models import as_model
+
+    with pytest.raises(ValueError, match="sigma=1e-30 is below the float resolution of X"):
+        local_lipschitz_estimate(np.cos, X + 1e10, sigma=1e-30, random_state=0)
+    for bad in (np.nan, -0.1, 1.5):
+        with pytest.raises(ValueError, match="deletion must be areas in"):
+            relevance_score(bad, 0.5)
+    with pytest.raises(ValueError, match="preservation must be areas in"):
+        relevance_score(0.5, np.inf)
+    lr = LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    with pytest.raises(ValueError, match="target column 5 is out of range .* 2 output"):
+        as_model(lr).gradient(X[:2], 5)
+    # the two real columns still work, and differ in sign only
+    g0, g1 = as_model(lr).gradient(X[:2], 0), as_model(lr).gradient(X[:2], 1)
+    np.testing.assert_allclose(g0, -g1)
+    with pytest.raises(ValueError, match="datetime or timedelta"):
+        OptimizedExplainer().fit(np.arange(6).astype("datetime64[s]").reshape(3, 2),
+                                 np.ones((3, 2)))
+    with pytest.raises(ValueError, match="ord must be 1, 2 or numpy.inf"):
+        neighborhood_robustness(np.cos, X, ord="fro")
+    with pytest.raises(ValueError, match="n_jobs"):
+        Gradient(np.cos, n_jobs=0).fit(X)
+    with pytest.raises(ValueError, match="n_jobs"):
+        OptimizedExplainer(n_jobs=0).fit(X, G)
+    with pytest.raises(ValueError, match="n_jobs=2 runs in worker processes.*cannot be"):
+        lock = __import__("threading").Lock()           # a closure over a lock
+        Gradient(lambda Z: (lock, np.cos(Z))[1], n_jobs=2).fit(X).transform(X)

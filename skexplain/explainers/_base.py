@@ -13,6 +13,7 @@ import warnings
 
 from ..models import as_model, check_gradient_informative
 from ..models._base import FD_STEP
+from ..utils._state import all_or_nothing
 from ..utils import validate_points
 from ..utils._parallel import parallel_map, progress_bar
 from ._explanation import Explanation
@@ -182,7 +183,8 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "target": "no_validation",
         "output": [StrOptions({"auto", "predict", "proba", "decision"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "n_jobs": [Integral, None],
+        "n_jobs": [Interval(Integral, None, -1, closed="right"),
+                   Interval(Integral, 1, None, closed="left"), None],
     }
 
     def _fit_extra(self, X):
@@ -192,6 +194,7 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Hook: the output explained for ``model`` (the ``output`` parameter)."""
         return self.output
 
+    @all_or_nothing
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Resolve the model and learn what the method needs from ``X``.

@@ -40,7 +40,7 @@ def _attribution_fn(explainer):
 
 def _explain(fn, X, name="explainer"):
     try:
-        E = np.asarray(fn(X), dtype=np.float64)
+        E = np.asarray(fn(np.array(X)), dtype=np.float64)   # a copy: fn may write into it
     except ValueError:
         raise
     except Exception as exc:
@@ -132,6 +132,11 @@ def local_lipschitz_estimate(explainer, X, *, n_samples=50, sigma=0.1, distribut
     X, Xs, E, Es = _explain_around(explainer, X, n_samples, sigma, distribution, random_state)
     num = np.linalg.norm(Es - E[:, None, :], axis=2)
     den = np.linalg.norm(Xs - X[:, None, :], axis=2)
+    if np.any(den == 0):
+        raise ValueError(
+            f"sigma={sigma!r} is below the float resolution of X (largest |x| = "
+            f"{np.max(np.abs(X)):.3g}): some perturbed points equal their point. Use a "
+            "larger sigma or centre and scale X.")
     L = np.max(num / den, axis=1)
     return L if per_point else float(L.mean())
 
@@ -177,6 +182,8 @@ def neighborhood_robustness(explainer, X, *, n_neighbors=10, variance=0.01, ord=
                          f"got {variance!r}.")
     X, _, E, Es = _explain_around(explainer, X, n_neighbors, np.sqrt(variance), "gaussian",
                                   random_state)
+    if not (ord in (1, 2) or (isinstance(ord, float) and np.isinf(ord) and ord > 0)):
+        raise ValueError(f"ord must be 1, 2 or numpy.inf (a vector norm); got {ord!r}.")
     R = np.max(np.linalg.norm(Es - E[:, None, :], ord=ord, axis=2), axis=1)
     return R if per_point else float(R.mean())
 

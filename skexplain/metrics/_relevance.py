@@ -272,6 +272,11 @@ def relevance_score(deletion, preservation):
     """
     D = np.asarray(deletion, dtype=np.float64)
     P = np.asarray(preservation, dtype=np.float64)
+    for name, v in (("deletion", D), ("preservation", P)):
+        if not np.all(np.isfinite(v)) or np.any((v < 0) | (v > 1)):
+            raise ValueError(f"{name} must be areas in [0, 1] (deletion_auc / "
+                             f"preservation_auc); got {v if v.ndim == 0 else 'values'} "
+                             "outside it or non-finite.")
     a, b = P, 1.0 - D
     with np.errstate(divide="ignore", invalid="ignore"):
         R = np.where((a > 0) & (b > 0), 2.0 * a * b / (a + b), 0.0)

@@ -228,7 +228,12 @@ class ModelAdapter:
         """
         X = np.asarray(X, dtype=np.float64)
         batch_size = _check_batch_size(batch_size)
+        explicit = columns is not None
         columns = self._columns(columns, X, batch_size)
+        if explicit and X.shape[0] and self.can_predict:
+            # an exact gradient is computed without the outputs: check the
+            # column exists (a binary classifier's column 5 is not class 0)
+            self._check_columns(columns, self.n_outputs(X, batch_size=batch_size))
         if not self.exact_gradient:
             # finite differences: batch_size bounds the rows of every model
             # call after the 2 d expansion (not the points)

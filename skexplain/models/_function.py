@@ -63,7 +63,7 @@ class FunctionModel(ModelAdapter):
                 "this model has only a gradient function; the explainer or metric "
                 "needs model outputs: pass FunctionModel(predict=..., gradient=...)."
             )
-        return self.predict_fn(X)
+        return self.predict_fn(np.array(X))        # a copy: the function may write into it
 
     def n_outputs(self, X, *, batch_size=None):
         if self.predict_fn is None:
@@ -73,7 +73,7 @@ class FunctionModel(ModelAdapter):
     def _gradient(self, X, columns):
         if self.gradient_fn is None:
             return self._fd_gradient(X, columns)
-        G = self.gradient_fn(X)
+        G = self.gradient_fn(np.array(X))
         if np.ndim(G) == 3:
             G = np.asarray(G)
             n, k, d = G.shape

@@ -18,6 +18,7 @@ from ..models import as_model
 from ..losses import MaxLoss, RobustnessLoss, get_loss
 from ..metrics._robustness import faithfulness_loss
 from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
+from ..utils._state import all_or_nothing
 from ..utils import compute_gradients, validate_points
 from ..utils._parallel import parallel_map, progress_bar
 from ._base import base_explanations, fit_base, looks_like_model
@@ -316,7 +317,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "solver_options": [dict, None],
         "grad_fn": "no_validation",      # a callable, or a model object (read as model)
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "n_jobs": [Integral, None],
+        "n_jobs": [Interval(Integral, None, -1, closed="right"),
+                   Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
     }
 
@@ -386,6 +388,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             "grad_fn=callable), or OptimizedExplainer(grad_fn=callable)."
         )
 
+    @all_or_nothing
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, *, grad_fn=None):
         """Optimise the explanations of the points ``X``.

@@ -1,5 +1,6 @@
 """Independent tasks through joblib, in order, with an optional progress bar."""
 
+import pickle
 import sys
 
 from joblib import effective_n_jobs
@@ -71,8 +72,16 @@ def parallel_map(func, tasks, *, n_jobs=None, verbose=0, desc=None):
             results = Parallel(n_jobs=n_jobs, return_as="generator")(
                 delayed(func)(*task) for task in tasks
             )
-        for res in results:
-            bar.update(1)
-            yield res
+        try:
+            for res in results:
+                bar.update(1)
+                yield res
+        except pickle.PicklingError as exc:
+            raise ValueError(
+                f"n_jobs={n_jobs!r} runs in worker processes, which need the model (or "
+                "function) pickled, and it cannot be: " + str(exc).split("\n")[0].rstrip(".")
+                + ". Use "
+                "n_jobs=1, a module-level function, or joblib's threading backend "
+                "(joblib.parallel_config(backend='threading')).") from exc
     finally:
         bar.close()

@@ -13,6 +13,13 @@ __all__ = ["check_explanations", "check_gradient_source", "check_points",
 def _check_dims(X, name, min_samples, required_by):
     """Errors that name the argument where scikit-learn's messages do not:
     more than two dimensions, too few rows."""
+    kinds = ({np.dtype(t).kind for t in getattr(X, "dtypes", [])}
+             | ({X.dtype.kind} if isinstance(getattr(X, "dtype", None), np.dtype) else set()))
+    if kinds & {"M", "m"}:
+        raise ValueError(
+            f"{name} has datetime or timedelta values; distances and gradients need "
+            "numbers in meaningful units: convert them first (e.g. days since a date, as "
+            "floats).")
     try:
         shape = np.shape(X)
     except (ValueError, TypeError):   # ragged lists, array-likes without a numpy
@@ -262,7 +269,7 @@ def compute_gradients(source, X, *, batch_size=None, name="grad_fn", target=None
     for start in range(0, max(n, 1), max(step, 1)):
         Xb = X[start:start + step]
         try:
-            Gb = source(Xb)
+            Gb = source(Xb.copy())          # the user's function may write into its input
         except Exception as exc:  # the user's function failed: say so
             raise ValueError(
                 f"{name} raised {type(exc).__name__} when called on an array of "
