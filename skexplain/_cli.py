@@ -134,8 +134,27 @@ def _write(report, out, stream):
     return written
 
 
+def _check_out(out):
+    """Refuse an output directory that cannot be written, before any computation."""
+    if out is None:
+        return
+    if not out.strip():
+        raise ValueError("--out is empty: give a directory to write the tables into.")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"--out {out!r} is a file, not a directory.")
+    parent = out if os.path.isdir(out) else os.path.dirname(os.path.abspath(out))
+    while parent and not os.path.exists(parent):      # the nearest existing ancestor
+        parent = os.path.dirname(parent)
+    if parent and not os.path.isdir(parent):
+        raise ValueError(f"--out {out!r} cannot be created: {parent!r} is a file.")
+    if not os.access(parent or ".", os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out!r} cannot be written ({parent!r} is not writable).")
+
+
 def _reproduce(args):
     from .reproduction import format_table
+
+    _check_out(args.out)
 
     names = EXPERIMENTS if args.experiment == "all" else (args.experiment,)
     progress = not args.no_progress and importlib.util.find_spec("tqdm") is not None
@@ -233,5 +252,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return _reproduce(args)
-    except (ImportError, ValueError) as exc:   # e.g. MOSEK without a licence
+    except (ImportError, ValueError, OSError) as exc:   # e.g. MOSEK without a licence
         parser.exit(2, f"skexplain: error: {exc}\n")
+    except KeyboardInterrupt:                            # Ctrl-C: no traceback
+        sys.stderr.write("\nskexplain: interrupted\n")
+        return 130

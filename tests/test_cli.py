@@ -118,3 +118,31 @@ def test_library_errors_become_a_clean_exit(monkeypatch, capsys):
         main(["reproduce", "tradeoff"])
     assert exc.value.code == 2
     assert "skexplain: error: eta_frac is infeasible" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("out, message", [("", "--out is empty"),
+                                          ("FILE", "is a file, not a directory"),
+                                          ("FILE/sub", "cannot be created")])
+def test_out_is_checked_before_any_computation(out, message, tmp_path, capsys, monkeypatch):
+    from skexplain import _cli
+
+    (tmp_path / "FILE").write_text("x")
+    out = out.replace("FILE", str(tmp_path / "FILE"))
+    ran = []
+    monkeypatch.setitem(_cli.RUNNERS, "agreement", lambda *a: ran.append(1))
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(["reproduce", "agreement", "--out", out])
+    assert exc.value.code == 2 and not ran
+    assert message in capsys.readouterr().err
+
+
+def test_ctrl_c_exits_130_without_a_traceback(monkeypatch, capsys):
+    from skexplain import _cli
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(_cli.RUNNERS, "agreement", interrupted)
+    assert _cli.main(["reproduce", "agreement"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "Traceback" not in err
