@@ -73,3 +73,29 @@ def test_optimized_explainer_same_whatever_n_jobs_and_batch_size(module_gradient
         assert est.solver_stats_["n_blocks"] == 3
         np.testing.assert_array_equal(est.explanations_, base.explanations_)
         np.testing.assert_array_equal(est.transform(Xn), base.transform(Xn))
+
+
+@pytest.mark.parametrize("make", [
+    lambda lr: __import__("skexplain.explainers", fromlist=["x"]).Gradient(lr, target=1),
+    lambda lr: __import__("skexplain.explainers", fromlist=["x"]).KernelSHAP(
+        lr, n_samples=20, random_state=0, target=1),
+    lambda lr: __import__("skexplain.explainers", fromlist=["x"]).SmoothGrad(
+        lr, n_samples=5, random_state=0, target=1),
+    lambda lr: __import__("skexplain", fromlist=["x"]).OptimizedExplainer(model=lr, target=1),
+], ids=["Gradient", "KernelSHAP", "SmoothGrad", "OptimizedExplainer"])
+def test_fitted_estimators_round_trip_through_skops(make, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    est = make(LogisticRegression(max_iter=500).fit(X, y)).fit(X[::3])
+    path = tmp_path / "est.skops"
+    sio.dump(est, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    # nothing outside skexplain and scikit-learn needs trusting
+    assert all(t.startswith(("skexplain.", "sklearn.")) for t in untrusted), untrusted
+    with pytest.raises(Exception):                 # refused until trusted
+        sio.load(path)
+    back = sio.load(path, trusted=untrusted)
+    np.testing.assert_array_equal(back.transform(X[:7]), est.transform(X[:7]))
