@@ -139,3 +139,12 @@ def test_silent_nonsense_is_now_a_clear_error():
     with pytest.raises(ValueError, match="n_jobs=2 runs in worker processes.*cannot be"):
         lock = __import__("threading").Lock()           # a closure over a lock
         Gradient(lambda Z: (lock, np.cos(Z))[1], n_jobs=2).fit(X).transform(X)
+
+
+@pytest.mark.parametrize("options, name", [({"max_iter": 1}, "max_iter"),
+                                           ({"time_limit": 1e-6}, "time_limit")])
+def test_a_solver_stopped_by_the_users_limit_names_solver_options(options, name):
+    from skexplain.exceptions import SolverError
+
+    with pytest.raises(SolverError, match=f"limit you set \\(solver_options \\['{name}'\\]\\)"):
+        OptimizedExplainer(solver="CLARABEL", solver_options=options).fit(X, G)

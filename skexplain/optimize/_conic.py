@@ -124,8 +124,13 @@ def run_cvxpy(problem, solver, options=None, *, size=None):
         problem.unpack(solution)
         _set_stats(problem, chain)
         return Status.OPTIMAL if status == cp.OPTIMAL else Status.INACCURATE
+    hint = _HINT
+    if status == cp.USER_LIMIT or "limit" in str(status):
+        limits = sorted(k for k in (options or {}) if "iter" in k or "time" in k)
+        hint = (f"It stopped at a limit you set (solver_options {limits or options!r}): "
+                "raise it, or leave solver_options unset for the solver's defaults.")
     raise SolverError(f"The {solver} solver returned status '{status}'; no solution is "
-                      f"returned. {_HINT}", status=status, solver=solver)
+                      f"returned. {hint}", status=status, solver=solver)
 
 
 def _solve_quietly(problem, solver, opts, warm_start, verbose):
