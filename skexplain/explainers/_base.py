@@ -221,7 +221,7 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 f"fit(X, model) is deprecated and will be removed: pass the model to the "
                 f"constructor, {type(self).__name__}(model).fit(X). fit's second "
                 "argument is y, which explainers ignore (scikit-learn's convention).",
-                FutureWarning, stacklevel=3)
+                FutureWarning, stacklevel=4)      # fit's wrappers: all_or_nothing, _fit_context
             model = y
         if model is None:
             raise ValueError(

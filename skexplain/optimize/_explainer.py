@@ -479,8 +479,9 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         stats = result.stats_dict()
         stats["fit_time"] = time.perf_counter() - t_start
         self.solver_stats_ = stats
-        # fit is wrapped by sklearn's _fit_context: 3 frames up is the caller
-        emit_warnings(prep.records + result.warnings(), stacklevel=3)
+        # fit is wrapped by all_or_nothing and sklearn's _fit_context: 4 frames
+        # up is the caller
+        emit_warnings(prep.records + result.warnings(), stacklevel=4)
         return self
 
     def _fit_outputs(self, X, model):
