@@ -148,3 +148,22 @@ def test_a_solver_stopped_by_the_users_limit_names_solver_options(options, name)
 
     with pytest.raises(SolverError, match=f"limit you set \\(solver_options \\['{name}'\\]\\)"):
         OptimizedExplainer(solver="CLARABEL", solver_options=options).fit(X, G)
+
+
+def test_the_hostile_input_sweep_finds_no_raw_error_and_no_silent_nonsense():
+    # benchmarks/sweep_hostile.py: ~600 bad or extreme inputs to every public
+    # estimator and the metrics; each must be a clear error naming the
+    # argument, or a finite answer
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).parent.parent / "benchmarks" / "sweep_hostile.py"
+    spec = importlib.util.spec_from_file_location("sweep_hostile", path)
+    sweep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep)
+    bad = []
+    for name, fn in sweep.cases():
+        kind, detail, _ = sweep.classify(fn, 60.0, sweep._argument(name))
+        if kind not in ("clear", "ok"):
+            bad.append((kind, name, detail))
+    assert not bad, bad[:10]

@@ -183,8 +183,8 @@ class BaseExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "target": "no_validation",
         "output": [StrOptions({"auto", "predict", "proba", "decision"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "n_jobs": [Interval(Integral, None, -1, closed="right"),
-                   Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Interval(Integral, -(2 ** 31) + 1, -1, closed="both"),
+                   Interval(Integral, 1, 2 ** 31 - 1, closed="both"), None],
     }
 
     def _fit_extra(self, X):

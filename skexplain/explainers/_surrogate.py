@@ -5,6 +5,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
+from ..neighbors._graph import magnitude_unit
+
 from ._base import MODEL_PARAMS_DOC, VERBOSE_DOC, BaseExplainer
 from ._smooth import _COMMON_DOC, _correlate, gaussian_factor
 
@@ -275,7 +277,9 @@ class LIME(BaseExplainer):
     def _fit_extra(self, X):
         d = X.shape[1]
         if self.scale is None:
-            s = X.std(axis=0) if X.shape[0] > 1 else np.ones(d)
+            # in units of the data's magnitude (exact), so squares cannot overflow
+            unit = magnitude_unit(X)
+            s = (X / unit).std(axis=0) * unit if X.shape[0] > 1 else np.ones(d)
             s = np.where(s > 0, s, 1.0)
         else:
             s = np.asarray(self.scale, dtype=np.float64)

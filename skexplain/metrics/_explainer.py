@@ -60,7 +60,8 @@ def _neighbors(X, n_samples, scale, distribution, random_state):
     """``(n, n_samples, d)`` random points around each row of ``X``."""
     if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
         raise ValueError(f"the number of neighbours must be a positive integer; got {n_samples!r}.")
-    if not np.isfinite(scale) or not scale > 0:
+    if (not isinstance(scale, numbers.Real) or isinstance(scale, bool)
+            or not np.isfinite(scale) or not scale > 0):
         raise ValueError(
             f"the neighbourhood scale (sigma, or variance) must be positive and finite; got {scale!r}."
         )

@@ -13,6 +13,8 @@ All are vectorised over points: one model call on all masked (or all
 flipped) inputs, in the adapter's batches.
 """
 
+import numbers
+
 import numpy as np
 from scipy.stats import rankdata
 
@@ -137,9 +139,10 @@ def _flip_auc(model, X, saliency, order, *, labels, baseline, n_steps, output, b
     base = np.broadcast_to(np.asarray(baseline, dtype=np.float64), (d,))
     if not np.all(np.isfinite(base)):
         raise ValueError("baseline must be finite.")
+    if n_steps is not None and (not isinstance(n_steps, numbers.Integral)
+                                or isinstance(n_steps, bool) or not 1 <= n_steps <= d):
+        raise ValueError(f"n_steps must be an integer in [1, {d}] or None; got {n_steps!r}.")
     n_steps = d if n_steps is None else int(n_steps)
-    if not 1 <= n_steps <= d:
-        raise ValueError(f"n_steps must be in [1, {d}]; got {n_steps!r}.")
     adapter = as_model(model, callable_as="predict", output=output)
     cols = _columns(adapter, X, labels, batch_size)
     # rank of each feature in flipping order (ties: lower feature index first)

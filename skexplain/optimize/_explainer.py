@@ -317,8 +317,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "solver_options": [dict, None],
         "grad_fn": "no_validation",      # a callable, or a model object (read as model)
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "n_jobs": [Interval(Integral, None, -1, closed="right"),
-                   Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Interval(Integral, -(2 ** 31) + 1, -1, closed="both"),
+                   Interval(Integral, 1, 2 ** 31 - 1, closed="both"), None],
         "verbose": ["verbose"],
     }
 

@@ -1,5 +1,7 @@
 """Input validation: gradients, explanation arrays, gradient callables."""
 
+import contextlib
+import re
 import numbers
 
 import numpy as np
@@ -8,6 +10,19 @@ from sklearn.utils.validation import validate_data
 
 __all__ = ["check_explanations", "check_gradient_source", "check_points",
            "compute_gradients", "validate_points"]
+
+
+@contextlib.contextmanager
+def _named(name):
+    """Prefix scikit-learn's and numpy's conversion errors (1-D input,
+    complex or object values) with the argument's name when they lack it."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        text = str(exc)
+        if re.search(rf"(^|[^\w]){re.escape(name)}([^\w]|$)", text):
+            raise
+        raise type(exc)(f"{name} must be a 2-D array of real numbers: {text}") from exc
 
 
 def _check_dims(X, name, min_samples, required_by):
@@ -22,8 +37,11 @@ def _check_dims(X, name, min_samples, required_by):
             "floats).")
     try:
         shape = np.shape(X)
-    except (ValueError, TypeError):   # ragged lists, array-likes without a numpy
-        return                        # protocol: scikit-learn's checks follow
+    except ValueError as exc:         # ragged nested lists
+        raise ValueError(f"{name} must be a 2-D array of numbers with rows of equal "
+                         f"length; numpy could not read it ({exc}).") from None
+    except TypeError:                 # array-likes without a numpy protocol:
+        return                        # scikit-learn's checks follow
     if len(shape) > 2:
         raise ValueError(
             f"{name} must be a 2-D array of shape (n_samples, n_features); got an "
@@ -69,7 +87,9 @@ def check_points(X, *, name="X", min_samples=1):
     ValueError: A must be a 2-D array of shape (n_samples, n_features); got an array with 3 dimensions, shape (1, 2, 2).
     """
     _check_dims(X, name, min_samples, "")
-    return check_array(X, dtype=np.float64, input_name=name, ensure_min_samples=min_samples)
+    with _named(name):
+        return check_array(X, dtype=np.float64, input_name=name,
+                           ensure_min_samples=min_samples)
 
 
 def validate_points(estimator, X, *, reset=True, min_samples=1):
@@ -104,8 +124,9 @@ def validate_points(estimator, X, *, reset=True, min_samples=1):
     dtype('float64')
     """
     _check_dims(X, "X", min_samples, f" by {type(estimator).__name__}")
-    return validate_data(estimator, X, dtype=np.float64, reset=reset,
-                         ensure_min_samples=min_samples)
+    with _named("X"):
+        return validate_data(estimator, X, dtype=np.float64, reset=reset,
+                             ensure_min_samples=min_samples)
 
 
 def check_explanations(E, X=None, *, name="explanations", ref_name="X"):
