@@ -171,3 +171,24 @@ def test_kernel_shap_groups_are_players():
     np.testing.assert_allclose(phi, sv.transform(X), rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="feature_groups"):
         KernelSHAP(f, feature_groups=[0, 1, 2]).fit(X)
+
+
+def test_lime_groups_move_together_and_reduce_to_the_ungrouped_explainer():
+    from skexplain.explainers import LIME
+
+    Xt = np.random.default_rng(5).normal(size=(50, 4)) * [1.0, 2.0, 0.5, 3.0]
+    lin = lambda Z: Z @ W                                    # noqa: E731
+    s = Xt.std(axis=0)
+    # linear model, no penalty: the group slope is sum_{j in g} w_j s_j, and
+    # member i gets it divided by s_i
+    grouped = LIME(lin, alpha=0.0, n_samples=60, feature_groups=[0, 0, 1, 2],
+                   random_state=0).fit(Xt).transform(Xt[:3])
+    bg = W[0] * s[0] + W[1] * s[1]
+    np.testing.assert_allclose(grouped[:, 0], bg / s[0], rtol=1e-9)
+    np.testing.assert_allclose(grouped[:, 1], bg / s[1], rtol=1e-9)
+    np.testing.assert_allclose(grouped[:, 2:], np.tile(W[2:], (3, 1)), rtol=1e-9)
+    # singleton groups are the ungrouped explainer, bit for bit
+    single = LIME(quad, n_samples=30, feature_groups=["a", "b", "c", "d"],
+                  random_state=0).fit(Xt).transform(Xt[:3])
+    plain = LIME(quad, n_samples=30, random_state=0).fit(Xt).transform(Xt[:3])
+    np.testing.assert_array_equal(single, plain)

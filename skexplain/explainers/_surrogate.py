@@ -227,6 +227,14 @@ class LIME(BaseExplainer):
     random_state : int, RandomState instance or None, default=None
         Seeds the perturbations (drawn at ``fit``; ``transform`` is then
         deterministic).
+    feature_groups : array-like of shape (n_features,) or None, default=None
+        A label per feature (Captum's ``feature_mask``): the features of a
+        group move together, ``z_i = s_i u_g`` with one standard normal
+        ``u_g`` per group, and the surrogate has one slope ``b_g`` per group
+        (the change of ``f`` per standard deviation of the group's joint
+        move). Feature ``i`` gets ``b_g / s_i``: the change of ``f`` per unit
+        of feature ``i`` when its group moves in proportion to its scales
+        (for single-feature groups, exactly the ungrouped explanation).
 """ + MODEL_PARAMS_DOC + VERBOSE_DOC + """
     Attributes
     ----------
@@ -256,11 +264,12 @@ class LIME(BaseExplainer):
         "n_samples": [Interval(Integral, 2, None, closed="left")],
         "shared_noise": ["boolean"],
         "random_state": ["random_state"],
+        "feature_groups": ["array-like", None],
     }
 
     def __init__(self, model=None, *, kernel_width=None, alpha=1.0, scale=None, n_samples=1000,
-                 shared_noise=False, random_state=None, target=None, output="auto",
-                 batch_size=10000, n_jobs=None, verbose=0):
+                 shared_noise=False, random_state=None, feature_groups=None, target=None,
+                 output="auto", batch_size=10000, n_jobs=None, verbose=0):
         self.model = model
         self.kernel_width = kernel_width
         self.alpha = alpha
@@ -268,6 +277,7 @@ class LIME(BaseExplainer):
         self.n_samples = n_samples
         self.shared_noise = shared_noise
         self.random_state = random_state
+        self.feature_groups = feature_groups
         self.target = target
         self.output = output
         self.batch_size = batch_size
@@ -275,7 +285,10 @@ class LIME(BaseExplainer):
         self.verbose = verbose
 
     def _fit_extra(self, X):
+        from ._ablation import feature_group_masks
+
         d = X.shape[1]
+        self._group_of = np.argmax(feature_group_masks(self.feature_groups, d), axis=0)
         if self.scale is None:
             # in units of the data's magnitude (exact), so squares cannot overflow
             unit = magnitude_unit(X)
@@ -289,10 +302,12 @@ class LIME(BaseExplainer):
         self.scale_ = s
         self.kernel_width_ = (0.75 * np.sqrt(d) if self.kernel_width is None
                               else float(self.kernel_width))
-        if self.alpha == 0 and self.n_samples <= d:
+        g = int(self._group_of.max()) + 1
+        if self.alpha == 0 and self.n_samples <= g:
             raise ValueError(
-                f"n_samples={self.n_samples} cannot determine {d} slopes and an intercept "
-                "without a penalty: use n_samples > n_features or alpha > 0."
+                f"n_samples={self.n_samples} cannot determine {g} slopes and an intercept "
+                "without a penalty: use n_samples > the number of features (or groups) "
+                "or alpha > 0."
             )
 
     def _model_rows_per_point(self):
@@ -305,15 +320,18 @@ class LIME(BaseExplainer):
         # base values: the surrogate's intercept, its prediction at x; scores:
         # its weighted R^2 (lime's ``score``)
         S, d = self.n_samples, X.shape[1]
+        grp = self._group_of
+        g = int(grp.max()) + 1
         out, base, r2 = np.empty_like(X), np.empty(X.shape[0]), np.empty(X.shape[0])
         for a, b in self._point_chunks(X.shape[0], S):
-            U = self._normals(X[a:b], S)                              # standardised z
+            Ug = self._normals(X[a:b], S, g)                          # one normal per group
+            U = Ug if g == d and np.array_equal(grp, np.arange(d)) else Ug[..., grp]
             pi = np.exp(-(U ** 2).sum(-1) / self.kernel_width_ ** 2)  # (p, S)
             y = self._predict((X[a:b, None, :] + U * self.scale_).reshape(-1, d),
                               np.repeat(columns[a:b], S)).reshape(b - a, S)
             # sum-of-squares penalty: divide alpha by the total weight per point
-            coef, base[a:b], r2[a:b] = weighted_linear_fit(U, y, pi, self.alpha,
+            coef, base[a:b], r2[a:b] = weighted_linear_fit(Ug, y, pi, self.alpha,
                                                            penalty="sum", full=True)
-            out[a:b] = coef / self.scale_
+            out[a:b] = coef[:, grp] / self.scale_
         return out, base, r2
 
