@@ -327,3 +327,21 @@ def test_relative_representation_stability_by_hand():
         relative_representation_stability(phi, "layer1", x)
     with pytest.raises(ValueError, match="representation raised"):
         relative_representation_stability(phi, lambda X: 1 / 0, x)
+
+
+def test_output_stability_and_road_scorers():
+    from skexplain.explainers import Gradient
+    from skexplain.metrics import get_explanation_scorer, make_explanation_scorer, road
+
+    X = np.random.default_rng(3).normal(size=(40, 3))
+    w = np.array([1.0, -2.0, 0.5])
+    lin = FunctionModel(lambda Z: np.c_[Z @ w, -(Z @ w)],
+                        gradient=lambda Z: np.tile(w, (len(Z), 1)))
+    g = Gradient(model=lin, target=0).fit(X)
+    # a constant explanation never changes: ROS 0
+    assert get_explanation_scorer("neg_relative_output_stability")(g, X[:10]) == 0.0
+    s = make_explanation_scorer("road", reference=X, fractions=[0.5])
+    assert s(g, X[:10]) == pytest.approx(road(lin, X[:10], g.transform(X[:10]), X,
+                                              fractions=[0.5], target=0))
+    with pytest.raises(ValueError, match="needs reference data"):
+        get_explanation_scorer("road")(g, X[:10])

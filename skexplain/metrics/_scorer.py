@@ -30,6 +30,8 @@ from ._perturbation import (
     infidelity,
     perturbation_sensitivity,
     relative_input_stability,
+    relative_output_stability,
+    road,
     sufficiency,
 )
 from ._robustness import faithfulness_loss, robustness_loss
@@ -155,6 +157,14 @@ def _evaluate(metric, estimator, X, y, grad_fn, params, explained=None):
                                         **kw)
     if metric == "relative_input_stability":
         return relative_input_stability(final, Xm, **kw)
+    if metric == "relative_output_stability":
+        model = getattr(final, "model_", None)
+        if model is None:
+            raise ValueError(f"{metric} needs an explainer fitted with a model (model_).")
+        return relative_output_stability(final, model, Xm, **kw)
+    if metric == "road" and "reference" not in kw:
+        raise ValueError("the road scorer needs reference data for its imputation: "
+                         "make_explanation_scorer('road', reference=X_train).")
     if metric in _MODEL_METRICS:
         model = getattr(final, "model_", None)
         if model is None:
@@ -191,13 +201,13 @@ _SIGNS = {
     "marginal_distance": -1, "marginal_faithfulness": 1,
     "sensitivity_max": -1, "sensitivity_avg": -1, "relative_input_stability": -1,
     "infidelity": -1, "faithfulness_correlation": 1, "comprehensiveness": 1,
-    "sufficiency": -1,
+    "sufficiency": -1, "relative_output_stability": -1, "road": 1,
 }
 
 #: Metrics of the model's changes, scored with the explainer's fitted model.
 _MODEL_METRICS = {
     "infidelity": infidelity, "faithfulness_correlation": faithfulness_correlation,
-    "comprehensiveness": comprehensiveness, "sufficiency": sufficiency,
+    "comprehensiveness": comprehensiveness, "sufficiency": sufficiency, "road": road,
 }
 
 
@@ -236,9 +246,11 @@ def make_explanation_scorer(metric, *, grad_fn=None, **metric_params):
         ``"marginal_distance"``, the perturbation metrics
         ``"sensitivity_max"``, ``"sensitivity_avg"`` (both
         :func:`perturbation_sensitivity`), ``"relative_input_stability"``,
-        ``"infidelity"``, ``"faithfulness_correlation"``,
-        ``"comprehensiveness"``, ``"sufficiency"`` (the last four with the
-        explainer's fitted model and target), or any robustness loss
+        ``"relative_output_stability"``, ``"infidelity"``,
+        ``"faithfulness_correlation"``, ``"comprehensiveness"``,
+        ``"sufficiency"``, ``"road"`` (MoRF by default; needs
+        ``reference=``) (these six with the explainer's fitted model and
+        target), or any robustness loss
         registered in :data:`skexplain.losses.LOSSES`. Losses are negated.
     grad_fn : callable, optional
         Gradient function used when the scorer's ``y`` is not a gradient array.
