@@ -88,3 +88,22 @@ def test_deletion_curve_rows_are_built_in_blocks():
     ref = deletion_auc(lambda Z: 1 / (1 + np.exp(-Z @ w / 20)), X, S, batch_size=10 ** 6,
                        per_point=True)
     np.testing.assert_array_equal(auc, ref)
+
+
+def test_lime_gram_matrices_are_bounded_by_batch_size_at_large_d():
+    from skexplain.explainers import LIME
+
+    d = 400
+    X = np.random.default_rng(4).normal(size=(24, d))
+    w = np.random.default_rng(5).normal(size=d)
+
+    def run(batch_size):
+        lime = LIME(lambda Z: Z @ w, n_samples=50, batch_size=batch_size, random_state=0)
+        return peak_mib(lambda: lime.fit(X).transform(X))
+
+    # (d + 1)^2 Gram entries per point (1.3 MB): one point per block at
+    # batch_size 500 (was: 10 points, the 50 model rows alone counted)
+    small, peak_small = run(500)
+    big, peak_big = run(10 ** 6)
+    assert peak_small < 8 and peak_big > 5 * peak_small, (peak_small, peak_big)
+    np.testing.assert_allclose(small, big, rtol=1e-12, atol=1e-12)

@@ -84,6 +84,13 @@ def weighted_linear_fit(Z, y, weights=None, alpha=0.0, *, penalty="mean", full=F
     return coef, intercept, r2
 
 
+def _rows_per_fit(n_samples, d):
+    """Row budget of one point's surrogate fit: its ``n_samples`` model rows,
+    or its ``(d + 1)^2`` normal-equation entries counted in rows of ``d``
+    (so that ``batch_size`` also bounds the Gram matrices at large ``d``)."""
+    return max(n_samples, (d + 1) ** 2 // max(d, 1))
+
+
 class CLIME(BaseExplainer):
     __doc__ = """C-LIME (Agarwal et al., 2021): least squares on Gaussian perturbations.
 
@@ -183,7 +190,7 @@ class CLIME(BaseExplainer):
         # its R^2 on the perturbations
         S, d = self.n_samples, X.shape[1]
         out, base, r2 = np.empty_like(X), np.empty(X.shape[0]), np.empty(X.shape[0])
-        for a, b in self._point_chunks(X.shape[0], S):
+        for a, b in self._point_chunks(X.shape[0], _rows_per_fit(S, d)):
             Z = self._perturbations(X[a:b])
             y = self._predict((X[a:b, None, :] + Z).reshape(-1, d), np.repeat(columns[a:b], S))
             out[a:b], base[a:b], r2[a:b] = weighted_linear_fit(
@@ -323,7 +330,7 @@ class LIME(BaseExplainer):
         grp = self._group_of
         g = int(grp.max()) + 1
         out, base, r2 = np.empty_like(X), np.empty(X.shape[0]), np.empty(X.shape[0])
-        for a, b in self._point_chunks(X.shape[0], S):
+        for a, b in self._point_chunks(X.shape[0], _rows_per_fit(S, d)):
             Ug = self._normals(X[a:b], S, g)                          # one normal per group
             U = Ug if g == d and np.array_equal(grp, np.arange(d)) else Ug[..., grp]
             pi = np.exp(-(U ** 2).sum(-1) / self.kernel_width_ ** 2)  # (p, S)
