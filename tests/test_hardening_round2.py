@@ -167,3 +167,12 @@ def test_the_hostile_input_sweep_finds_no_raw_error_and_no_silent_nonsense():
         if kind not in ("clear", "ok"):
             bad.append((kind, name, detail))
     assert not bad, bad[:10]
+
+
+@pytest.mark.parametrize("clip", ["ab", (0, 1, 2), (1, 0), (0, np.inf), (True, 2)])
+def test_pgd_clip_must_be_two_ordered_numbers(clip):
+    from skexplain.attacks import pgd_attack
+
+    with pytest.raises(ValueError, match="clip must be \\(low, high\\)"):
+        pgd_attack(lambda Z: np.c_[Z.sum(1), -Z.sum(1)], np.zeros((2, 2)), [0, 0], eps=0.1,
+                   clip=clip, random_state=0)

@@ -1,5 +1,7 @@
 """Projected gradient descent (Madry et al.) through the model adapters."""
 
+import numbers
+
 import numpy as np
 
 from ..explainers._noise import draw_seed, uniforms
@@ -97,9 +99,13 @@ def pgd_attack(model, X, y, eps, *, norm="inf", step=None, n_iter=40, target=Non
     if not np.isscalar(step) or not np.isfinite(step) or step <= 0 and eps > 0:
         raise ValueError(f"step must be a positive number; got {step!r}.")
     if clip is not None:
-        lo, hi = clip
-        if not lo < hi:
-            raise ValueError(f"clip must be (low, high) with low < high; got {clip!r}.")
+        pair = np.asarray(clip, dtype=object).ravel()
+        ok = (pair.size == 2 and all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                                     for v in pair))
+        if not ok or not np.all(np.isfinite(pair.astype(float))) or not pair[0] < pair[1]:
+            raise ValueError(f"clip must be (low, high), two finite numbers with low < high; "
+                             f"got {clip!r}.")
+        lo, hi = float(pair[0]), float(pair[1])
     adapter = as_model(model, callable_as="predict", output=output)
     if X.shape[0] == 0 or eps == 0:
         return X.copy()
