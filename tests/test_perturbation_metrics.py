@@ -345,3 +345,12 @@ def test_output_stability_and_road_scorers():
                                               fractions=[0.5], target=0))
     with pytest.raises(ValueError, match="needs reference data"):
         get_explanation_scorer("road")(g, X[:10])
+
+
+def test_road_refuses_one_feature():
+    from skexplain.metrics import road
+
+    X1 = np.linspace(-1, 1, 10)[:, None]
+    # with one feature nothing can be imputed from anything: an error, not a zero drop
+    with pytest.raises(ValueError, match="at least 2 features"):
+        road(lambda Z: Z[:, 0], X1, X1, X1, fractions=[0.5])

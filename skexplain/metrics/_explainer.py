@@ -67,6 +67,8 @@ def _neighbors(X, n_samples, scale, distribution, random_state):
         )
     rng = check_random_state(random_state)
     n, d = X.shape
+    if distribution == "uniform":                  # the cube [-scale, scale]^d
+        return X[:, None, :] + rng.uniform(-scale, scale, size=(n, n_samples, d))
     Z = rng.standard_normal((n, n_samples, d))
     if distribution == "gaussian":
         Z *= scale
@@ -74,7 +76,8 @@ def _neighbors(X, n_samples, scale, distribution, random_state):
         Z /= np.linalg.norm(Z, axis=2, keepdims=True)
         Z *= scale * rng.random((n, n_samples, 1)) ** (1.0 / d)
     else:
-        raise ValueError(f"distribution must be 'gaussian' or 'uniform_ball'; got {distribution!r}.")
+        raise ValueError(f"distribution must be 'gaussian', 'uniform' or 'uniform_ball'; got "
+                         f"{distribution!r}.")
     return X[:, None, :] + Z
 
 

@@ -27,7 +27,7 @@ from sklearn.utils import check_random_state
 
 from ..models import as_model
 from ..utils import check_explanations, check_points
-from ._explainer import _attribution_fn, _explain, _reference
+from ._explainer import _attribution_fn, _explain, _neighbors, _reference
 
 __all__ = [
     "comprehensiveness",
@@ -66,16 +66,12 @@ def _batch(batch_size):
 def _noise(rng, shape, noise, radius):
     """Perturbations of ``shape`` (n, s, d): uniform in the cube
     ``[-radius, radius]^d``, Gaussian with standard deviation ``radius``, or
-    uniform in the Euclidean ball of radius ``radius``."""
-    if noise == "uniform":
-        return rng.uniform(-radius, radius, size=shape)
-    if noise == "gaussian":
-        return radius * rng.standard_normal(shape)
-    if noise == "uniform_ball":
-        Z = rng.standard_normal(shape)
-        Z /= np.linalg.norm(Z, axis=-1, keepdims=True)
-        return Z * (radius * rng.random(shape[:-1] + (1,)) ** (1.0 / shape[-1]))
-    raise ValueError(f"noise must be one of {_NOISES}; got {noise!r}.")
+    uniform in the Euclidean ball of radius ``radius`` (the samplers of
+    :func:`local_lipschitz_estimate`, around zero)."""
+    if noise not in _NOISES:
+        raise ValueError(f"noise must be one of {_NOISES}; got {noise!r}.")
+    n, s, d = shape
+    return _neighbors(np.zeros((n, d)), s, radius, noise, rng)
 
 
 def _explain_blocks(fn, Z, batch_size):
@@ -816,6 +812,9 @@ def road(model, X, attributions, reference, *, fractions=(0.1, 0.2, 0.3, 0.4, 0.
         raise ValueError(f"noise must be a non-negative number; got {noise!r}.")
     X, A, f, _, fx, _ = _setup(model, X, attributions, target, output, batch_size, 0.0)
     n, d = X.shape
+    if d < 2:
+        raise ValueError(f"road needs at least 2 features (one removed, one to impute it "
+                         f"from); X has {d}.")
     R = check_points(reference, name="reference")
     if R.shape[1] != d or R.shape[0] < 2:
         raise ValueError(f"reference must have at least 2 rows and {d} columns; got shape "
