@@ -14,8 +14,9 @@ from ._shap import draw_background
 __all__ = ["FeatureAblation", "GradientSHAP", "ShapleySampling", "feature_group_masks"]
 
 
-def _baseline(baseline, X, name="baseline"):
-    """A baseline row from a scalar, a row or ``"mean"`` (of the training X)."""
+def baseline_row(baseline, X, name="baseline"):
+    """A baseline row from a scalar, a row or ``"mean"`` (of the training X);
+    the one check behind every explainer's ``baseline``."""
     d = X.shape[1]
     if isinstance(baseline, str):
         if baseline != "mean":
@@ -115,7 +116,7 @@ class FeatureAblation(BaseExplainer):
         self.n_jobs = n_jobs
 
     def _fit_extra(self, X):
-        self.baseline_ = _baseline(self.baseline, X)
+        self.baseline_ = baseline_row(self.baseline, X)
         self.groups_ = feature_group_masks(self.feature_groups, X.shape[1])
 
     def _model_rows_per_point(self):
@@ -318,7 +319,7 @@ class ShapleySampling(BaseExplainer):
         self.verbose = verbose
 
     def _fit_extra(self, X):
-        self.baseline_ = _baseline(self.baseline, X)
+        self.baseline_ = baseline_row(self.baseline, X)
         self.groups_ = feature_group_masks(self.feature_groups, X.shape[1])
 
     def _n_orders(self):

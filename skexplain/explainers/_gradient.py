@@ -200,19 +200,9 @@ class IntegratedGradients(BaseExplainer):
         self.verbose = verbose
 
     def _fit_extra(self, X):
-        d = X.shape[1]
-        if isinstance(self.baseline, str):
-            self.baseline_ = X.mean(axis=0)
-        else:
-            b = np.asarray(self.baseline, dtype=np.float64)
-            if b.ndim == 0:
-                b = np.full(d, float(b))
-            if b.shape != (d,) or not np.all(np.isfinite(b)):
-                raise ValueError(
-                    f"baseline must be a finite scalar, 'mean', or an array of shape "
-                    f"({d},); got shape {b.shape}."
-                )
-            self.baseline_ = b
+        from ._ablation import baseline_row
+
+        self.baseline_ = baseline_row(self.baseline, X)
         self._alphas, self._weights = integration_rule(self.method, self.n_steps)
 
     def _base_values(self, X, columns):
