@@ -228,3 +228,39 @@ def test_warm_started_pdhg_path_meets_its_tolerance_against_clarabel(seed):
         r_ref = loss.value(graph, ref.explanations_)
         # PDHG's default tol 1e-4 is a certified relative gap; Clarabel is near exact
         assert r_ref * (1 - 1e-6) <= path.robustness_loss[k] <= r_ref * (1 + 1.1e-4)
+
+
+@pytest.mark.parametrize("metric", ["max_sensitivity", "local_stability"])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_primal_weight_continuation_is_certified_on_random_problems(metric, seed):
+    """``primal_weight="auto"`` (3, then 10 once the gap is <= 1e-3) changes the
+    path of the iterates, not the answer: on random problems its "optimal" at
+    tol = 1e-6 is within its own reported gap of a near-exact Clarabel solve,
+    and it iterates differently from a fixed weight (the switch happened)."""
+    from skexplain.losses import get_loss
+    from skexplain.neighbors import knn_neighbor_graph
+    from skexplain.optimize import ExplanationProblem, GlobalBudget, PDHGSolver, get_solver
+
+    rng = np.random.default_rng(100 + seed)
+    n, d = rng.integers(60, 140), rng.integers(2, 5)
+    X = rng.normal(size=(n, d)) * rng.uniform(0.1, 10)
+    G = np.sin(X * rng.normal(size=d)) + rng.normal(scale=0.5, size=(n, d))
+    frac = rng.uniform(0.05, 0.6)
+    graph = knn_neighbor_graph(X, int(rng.integers(3, 9)))
+    loss = get_loss(metric)
+    program = ExplanationProblem(G, graph, loss, GlobalBudget())
+    ref = program.solve(frac, get_solver("CLARABEL", {"tol_gap_rel": 1e-10,
+                                                       "tol_gap_abs": 1e-12}))
+    r_ref = loss.value(graph, ref.explanations)
+    iters = {}
+    for pw in ("auto", 3.0):
+        res = program.solve(frac, PDHGSolver(tol=1e-6, primal_weight=pw))
+        assert res.status == "optimal"
+        gap = res.stats_dict()["gap"]
+        assert gap <= 1e-6
+        r = loss.value(graph, res.explanations)
+        # certified: the objective is above the optimum by at most its gap
+        assert r_ref * (1 - 1e-7) <= r <= r_ref * (1 + gap + 1e-7)
+        assert np.sum((res.explanations - G) ** 2) <= program.budgets(frac)[0] * (1 + 1e-9)
+        iters[pw] = res.stats_dict()["num_iters"]
+    assert iters["auto"] != iters[3.0]

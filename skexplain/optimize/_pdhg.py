@@ -36,7 +36,8 @@ from ..neighbors._graph import unordered_pairs
 from ._result import SolveResult, SolveStats, Status
 from ._solvers import Solver, register_solver
 
-__all__ = ["FIRST_ORDER_OPTIONS", "FLOAT32_EDGES", "PDHGSolver", "PairOperator"]
+__all__ = ["FIRST_ORDER_OPTIONS", "FLOAT32_EDGES", "PDHGSolver", "PRIMAL_WEIGHT_SCHEDULE",
+           "PairOperator"]
 
 #: Keys accepted in ``solver_options`` with ``solver="PDHG"``.
 FIRST_ORDER_OPTIONS = ("tol", "max_iter", "check_every", "primal_weight", "dtype")
@@ -46,6 +47,11 @@ FLOAT32_EDGES = 500_000
 
 #: The stopping rule's floor, relative to the loss of the gradients.
 ZERO_FLOOR = 1e-6
+
+#: ``primal_weight="auto"``: ``(omega, gap)`` stages, each ``omega`` used
+#: once the certified relative gap is at most its ``gap`` (``omega``
+#: increasing; a warm start resumes at the weight its run ended with).
+PRIMAL_WEIGHT_SCHEDULE = ((3.0, np.inf), (10.0, 1e-3))
 
 
 class PairOperator:
@@ -150,6 +156,8 @@ class FirstOrderResult:
     dual : tuple or None
         ``(permutation, Z)``: the final dual iterate in the solver's point
         order, to warm-start the next budget of a path.
+    primal_weight : float or None
+        The ``omega`` of the last iterations.
     """
 
     E: np.ndarray
@@ -162,6 +170,7 @@ class FirstOrderResult:
     primal_residual: float
     dual_residual: float
     dual: tuple = None
+    primal_weight: float = None
 
 
 class PDHGSolver(Solver):
@@ -186,12 +195,16 @@ class PDHGSolver(Solver):
         Most iterations; reaching it gives ``"optimal_inaccurate"``.
     check_every : int, default=20
         Iterations between gap evaluations.
-    primal_weight : float, default=3.0
+    primal_weight : float or "auto", default="auto"
         ``omega``, the balance of primal and dual step sizes. It changes the
-        number of iterations, not the answer: on the benchmark problems
-        (``benchmarks/bench_first_order.py``, 10k points) ``omega = 3``
-        needed 2-2.5x fewer iterations than 1 for both max losses and
-        ``eta_frac`` from 0.05 to 0.6; 6 was on par, 10 and 0.3 slower.
+        number of iterations, not the answer. The best fixed value depends
+        on the accuracy asked for: on the benchmark problems
+        (``benchmarks/bench_first_order.py``, 10k points, max-sensitivity)
+        ``omega`` = 1, 3, 10, 30 needed 680, 300, 480, 1,300 iterations to a
+        gap of 1e-4 but 5,820, 1,940, 980, 2,320 to 1e-6. ``"auto"``
+        therefore starts at 3 and continues with 10 once the certified gap
+        is at most 1e-3 (:data:`PRIMAL_WEIGHT_SCHEDULE`; the iterates are
+        kept, the steps rebuilt). A number fixes ``omega``.
     dtype : {"auto", "float64", "float32"}, default="auto"
         Precision of the per-edge arrays (the dual variables and edge
         differences, the bulk of the memory traffic). The explanations, the
@@ -207,7 +220,7 @@ class PDHGSolver(Solver):
 
     name = "PDHG"
 
-    def __init__(self, tol=1e-4, max_iter=20000, check_every=20, primal_weight=3.0,
+    def __init__(self, tol=1e-4, max_iter=20000, check_every=20, primal_weight="auto",
                  dtype="auto"):
         self.tol, self.max_iter, self.check_every = tol, max_iter, check_every
         self.primal_weight, self.dtype = primal_weight, dtype
@@ -246,9 +259,10 @@ class PDHGSolver(Solver):
             if not isinstance(val, (int, np.integer)) or isinstance(val, bool) or val < 1:
                 raise bad(key, "a positive integer")
         pw = self.primal_weight
-        if (isinstance(pw, bool) or not isinstance(pw, (int, float, np.integer, np.floating))
+        if not (isinstance(pw, str) and pw == "auto") and (
+                isinstance(pw, bool) or not isinstance(pw, (int, float, np.integer, np.floating))
                 or not (np.isfinite(pw) and pw > 0)):
-            raise bad("primal_weight", "a positive number")
+            raise bad("primal_weight", "a positive number or 'auto'")
         if self.dtype not in ("auto", "float64", "float32", np.float64, np.float32):
             raise bad("dtype", "'auto', 'float64' or 'float32'")
 
@@ -256,11 +270,13 @@ class PDHGSolver(Solver):
         t0 = time.perf_counter()
         res = self.run(block.H, block.graph, block.weights, block.loss, block.budget,
                        block.budget.size(block, eta_frac), E0=state.get("PDHG"),
-                       Z0=state.get("PDHG dual"), candidate=state.pop("candidate", None))
+                       Z0=state.get("PDHG dual"), omega0=state.get("PDHG weight"),
+                       candidate=state.pop("candidate", None))
         wall = time.perf_counter() - t0
         # warm start for the next budget: the primal and the dual iterates (the
         # dual's domain does not depend on the budget)
         state["PDHG"], state["PDHG dual"] = res.E, res.dual
+        state["PDHG weight"] = res.primal_weight
         status = Status.OPTIMAL if res.converged else Status.INACCURATE
         message = "" if res.converged else (
             f"The PDHG solver hit max_iter ({res.n_iter} iterations) before its certified "
@@ -275,7 +291,7 @@ class PDHGSolver(Solver):
             message=message, certificate=(res.lower_bound, res.floor))
 
     def run(self, H, graph, weights, loss, budget, size, *, E0=None, Z0=None,
-            candidate=None):
+            omega0=None, candidate=None):
         """Iterate on one block (rescaled coordinates).
 
         Parameters
@@ -297,6 +313,9 @@ class PDHGSolver(Solver):
         Z0 : tuple, optional
             A previous run's ``dual`` on the same graph: the starting dual
             iterate (default zero).
+        omega0 : float, optional
+            A previous run's final ``primal_weight``: with
+            ``primal_weight="auto"`` the schedule resumes there.
         candidate : float, optional
             The objective of another solver's solution: stop as soon as the
             dual lower bound certifies it within ``tol`` (how SCS's answers
@@ -332,12 +351,23 @@ class PDHGSolver(Solver):
         if E0 is not None:
             E0 = np.asarray(E0, dtype=np.float64)[perm]
         op = PairOperator(src, dst, w, n, work)
-        omega = float(self.primal_weight)
-        block = loss.dual_block(op, omega, work)
-        touch = op.touch(block.row_weight)
-        tau = 1.0 / (omega * np.where(touch > 0, touch, 1.0))
-        project, support = budget.first_order(H, size, tau)
-        half = omega / 2.0                                     # sigma_e w_e, every edge
+
+        def steps(omega):
+            # the dual block (its prox uses sigma), the primal steps tau and the
+            # budget's projection in the tau-metric all follow omega
+            block = loss.dual_block(op, omega, work)
+            touch = op.touch(block.row_weight)
+            tau = 1.0 / (omega * np.where(touch > 0, touch, 1.0))
+            project, support = budget.first_order(H, size, tau)
+            return block, tau[:, None], project, support, omega / 2.0  # sigma_e w_e
+
+        stages = list(PRIMAL_WEIGHT_SCHEDULE if isinstance(self.primal_weight, str)
+                      else [(float(self.primal_weight), np.inf)])
+        omega = stages.pop(0)[0]
+        if omega0 is not None and isinstance(self.primal_weight, str):
+            omega = float(omega0)
+            stages = [st for st in stages if st[0] > omega]
+        block, ta, project, support, half = steps(omega)
         floor = ZERO_FLOOR * block.primal(op.diff(H))          # the gradients' own loss
 
         E = project(H.copy() if E0 is None else E0)
@@ -348,7 +378,6 @@ class PDHGSolver(Solver):
         E_bar = E
         converged, gap, p_obj, lower = False, np.inf, np.nan, np.nan
         res_p = res_d = np.nan
-        ta = tau[:, None]
         delta = np.empty((op.p, d), work)
         it = 0
         for it in range(1, self.max_iter + 1):
@@ -375,12 +404,17 @@ class PDHGSolver(Solver):
                     break
                 if candidate is not None and candidate - lower <= self.tol * denom:
                     break
+                if stages and gap <= stages[0][1]:
+                    while stages and gap <= stages[0][1]:
+                        omega = stages.pop(0)[0]
+                    block, ta, project, support, half = steps(omega)
+                    E_bar = E      # restart the extrapolation in the new metric
         E_out = np.empty_like(E)
         E_out[perm] = E
         return FirstOrderResult(E=E_out, converged=converged, n_iter=it, gap=float(gap),
                                 objective=float(p_obj), lower_bound=float(lower),
                                 floor=float(floor), primal_residual=res_p, dual_residual=res_d,
-                                dual=(perm, Z))
+                                dual=(perm, Z), primal_weight=omega)
 
     def __repr__(self):
         defaults = PDHGSolver.__init__.__defaults__
