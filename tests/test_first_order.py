@@ -198,8 +198,10 @@ def test_path_warm_starts_the_dual_and_stays_certified():
     assert first.status == again.status == "optimal"
     assert first.stats.num_iters > 100
     # started from the solved primal *and* dual pair, the second solve is
-    # certified at its first check; a primal-only start has to rebuild the dual
-    assert again.stats.num_iters == solver.check_every
+    # certified within two checks (the primal weight schedule starts again at
+    # 3 and leaves it at the first check); a primal-only start has to rebuild
+    # the dual
+    assert again.stats.num_iters <= 2 * solver.check_every
     block, state = problem.block(0), {}
     solver.solve(block, 0.2, state)
     primal_only = solver.solve(block, 0.2, {"PDHG": state["PDHG"]})
