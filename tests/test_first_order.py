@@ -266,3 +266,28 @@ def test_primal_weight_continuation_is_certified_on_random_problems(metric, seed
         assert np.sum((res.explanations - G) ** 2) <= program.budgets(frac)[0] * (1 + 1e-9)
         iters[pw] = res.stats_dict()["num_iters"]
     assert iters["auto"] != iters[3.0]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ball_projection_from_any_starting_multiplier_matches_root_finding(seed):
+    """The preconditioned ball projection's Newton, started at 0, left or
+    right of the root (the previous iteration's multiplier), gives the
+    projection whose multiplier brentq finds independently."""
+    from scipy.optimize import brentq
+
+    from skexplain.optimize._budgets import _newton_ball
+
+    rng = np.random.default_rng(seed)
+    n, d = 500, 4
+    V = rng.normal(size=(n, d)) * rng.uniform(0.01, 10, size=(n, 1))
+    tau = rng.uniform(0.01, 5, size=n)
+    sq = np.sum(V * V, axis=1)
+    radius = 0.3 * np.sqrt(sq.sum())
+    root = brentq(lambda lam: np.sum(sq / (1 + lam * tau) ** 2) - radius ** 2, 0, 1e8,
+                  xtol=1e-14, rtol=1e-14)
+    ref = V / (1 + root * tau)[:, None]
+    for start in (0.0, 0.5 * root, root, 2 * root, 1e3 * root):
+        out, lam = _newton_ball(V, sq, radius, tau, start)
+        assert lam == pytest.approx(root, rel=1e-9)
+        np.testing.assert_allclose(out, ref, rtol=1e-9, atol=1e-12)
+        assert np.sum(out ** 2) <= radius ** 2 * (1 + 1e-12)

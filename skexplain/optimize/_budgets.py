@@ -210,10 +210,20 @@ class Budget:
         return hash(type(self))
 
 
-def _newton_ball(V, sq, radius, tau):
+def _newton_ball(V, sq, radius, tau, lam=0.0):
     """Projection onto ``{||E - H||_F <= radius}`` in the metric ``diag(1/tau)``:
-    ``V_i / (1 + lam tau_i)`` with ``sum ||.||^2 = radius^2`` (Newton in lam)."""
-    lam = 0.0
+    ``V_i / (1 + lam tau_i)`` with ``sum ||.||^2 = radius^2`` (Newton in lam).
+
+    ``g(lam) = sum sq / (1 + lam tau)^2 - radius^2`` is convex and decreasing,
+    so Newton from the left of the root climbs to it monotonically. ``lam``
+    is a starting guess (the previous iteration's multiplier): from the right
+    of the root one Newton step lands on its left (the tangent is below a
+    convex function), never below 0. Returns the projection and the
+    multiplier."""
+    f = 1.0 + lam * tau
+    g = np.sum(sq / f ** 2) - radius ** 2
+    if g < 0:
+        lam = max(0.0, lam - g / np.sum(-2.0 * sq * tau / f ** 3))
     for _ in range(100):
         f = 1.0 + lam * tau
         g = np.sum(sq / f ** 2) - radius ** 2
@@ -222,7 +232,7 @@ def _newton_ball(V, sq, radius, tau):
         lam -= g / np.sum(-2.0 * sq * tau / f ** 3)
     out = V / (1.0 + lam * tau)[:, None]
     size = np.sqrt(np.sum(out * out))
-    return out * min(1.0, radius / size)   # exact feasibility
+    return out * min(1.0, radius / size), lam   # exact feasibility
 
 
 class GlobalBudget(Budget):
@@ -301,13 +311,15 @@ class GlobalBudget(Budget):
 
     def first_order(self, H, size, tau):
         radius = float(np.sqrt(size))
+        last = [0.0]                    # the previous call's multiplier: Newton's start
 
         def project(E):
             V = E - H
             sq = np.sum(V * V, axis=1)
             if sq.sum() <= radius ** 2:
                 return E
-            return H + _newton_ball(V, sq, radius, tau)
+            out, last[0] = _newton_ball(V, sq, radius, tau, last[0])
+            return H + out
 
         def support(W):  # sup_{E in C} <W, E>
             return float(np.sum(W * H) + radius * np.sqrt(np.sum(W * W)))
