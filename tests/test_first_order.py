@@ -94,6 +94,9 @@ def test_pdhg_options_primal_weight_and_dtype_are_checked():
     X, G = problem()
     with pytest.raises(ValueError, match="primal_weight"):
         OptimizedExplainer(u=0.3, solver="pdhg", solver_options={"primal_weight": -1}).fit(X, G)
+    with pytest.raises(ValueError, match="a positive number or 'auto'; got 'fast'"):
+        OptimizedExplainer(u=0.3, solver="pdhg",
+                           solver_options={"primal_weight": "fast"}).fit(X, G)
     with pytest.raises(ValueError, match="dtype"):
         OptimizedExplainer(u=0.3, solver="pdhg", solver_options={"dtype": "int8"}).fit(X, G)
 
