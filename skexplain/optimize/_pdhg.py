@@ -50,7 +50,7 @@ ZERO_FLOOR = 1e-6
 
 #: ``primal_weight="auto"``: ``(omega, gap)`` stages, each ``omega`` used
 #: once the certified relative gap is at most its ``gap``.
-PRIMAL_WEIGHT_SCHEDULE = ((3.0, np.inf), (10.0, 1e-3))
+PRIMAL_WEIGHT_SCHEDULE = ((3.0, np.inf), (10.0, 1e-3), (15.0, 1e-5))
 
 
 class PairOperator:
@@ -201,9 +201,9 @@ class PDHGSolver(Solver):
         (``benchmarks/bench_first_order.py``, 10k points, max-sensitivity)
         ``omega`` = 1, 3, 10, 30 needed 680, 300, 480, 1,300 iterations to a
         gap of 1e-4 but 5,820, 1,940, 980, 2,320 to 1e-6. ``"auto"``
-        therefore starts at 3 and continues with 10 once the certified gap
-        is at most 1e-3 (:data:`PRIMAL_WEIGHT_SCHEDULE`; the iterates are
-        kept, the steps rebuilt). A number fixes ``omega``.
+        therefore starts at 3, continues with 10 once the certified gap is
+        at most 1e-3 and with 15 from 1e-5 (:data:`PRIMAL_WEIGHT_SCHEDULE`;
+        the iterates are kept, the steps rebuilt). A number fixes ``omega``.
     dtype : {"auto", "float64", "float32"}, default="auto"
         Precision of the per-edge arrays (the dual variables and edge
         differences, the bulk of the memory traffic). The explanations, the
