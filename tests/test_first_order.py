@@ -245,6 +245,7 @@ def test_primal_weight_continuation_is_certified_on_random_problems(metric, seed
     from skexplain.losses import get_loss
     from skexplain.neighbors import knn_neighbor_graph
     from skexplain.optimize import ExplanationProblem, GlobalBudget, PDHGSolver, get_solver
+    from skexplain.optimize._pdhg import PRIMAL_WEIGHT_SCHEDULE
 
     rng = np.random.default_rng(100 + seed)
     n, d = rng.integers(60, 140), rng.integers(2, 5)
@@ -269,6 +270,11 @@ def test_primal_weight_continuation_is_certified_on_random_problems(metric, seed
         assert np.sum((res.explanations - G) ** 2) <= program.budgets(frac)[0] * (1 + 1e-9)
         iters[pw] = res.stats_dict()["num_iters"]
     assert iters["auto"] != iters[3.0]
+    # every stage of the schedule was used on the way to 1e-6
+    block = program.block(0)
+    raw = PDHGSolver(tol=1e-6).run(block.H, block.graph, block.weights, block.loss,
+                                   block.budget, block.budget.size(block, frac))
+    assert raw.converged and raw.primal_weight == PRIMAL_WEIGHT_SCHEDULE[-1][0]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -18,6 +18,7 @@ for bit. A converged point leaves the working set.
 import numpy as np
 
 from ..losses import GroupedSimplex, MaxLoss, SumLoss
+from ._pdhg import PRIMAL_WEIGHT_SCHEDULE
 
 __all__ = ["batched_supported", "solve_points_first_order"]
 
@@ -53,8 +54,9 @@ def solve_points_first_order(H, radius, indptr, EJ, w, loss, *, tol=1e-5, max_it
         Each point stops at a certified relative gap ``<= tol``: ``(F_i(e) -
         lower_i) / max(lower_i, 1e-6 F_i(g_i))``.
     max_iter, check_every, primal_weight
-        As for :class:`PDHGSolver` (``primal_weight="auto"`` is 3 here: the
-        points stop at ``tol`` before a continuation would pay).
+        As for :class:`PDHGSolver` (``primal_weight="auto"`` is the
+        schedule's first weight here: the points stop at ``tol`` before a
+        continuation would pay).
 
     Returns
     -------
@@ -76,7 +78,8 @@ def solve_points_first_order(H, radius, indptr, EJ, w, loss, *, tol=1e-5, max_it
         scale = np.where(dist > radius, radius / np.where(dist > 0, dist, 1.0), 1.0)
         return H + step * scale[:, None], np.ones(n, dtype=bool)
     is_max = loss.reduction == "max"
-    omega = 3.0 if isinstance(primal_weight, str) else float(primal_weight)
+    omega = (PRIMAL_WEIGHT_SCHEDULE[0][0] if isinstance(primal_weight, str)
+             else float(primal_weight))
 
     # the working set (active points, their edges in CSR order)
     ids = np.arange(n)
