@@ -225,3 +225,87 @@ def test_a_radius_whose_graph_cannot_fit_is_refused_before_the_search():
     assert ok.n_edges == true_edges
     with pytest.raises(ValueError, match="memory_limit must be"):
         radius_neighbor_graph(small, 0.2, memory_limit=-1)
+
+
+@pytest.mark.parametrize("eps", [0.35, 1.0, 3.0])
+def test_approximate_tree_search_keeps_scipys_distance_guarantee(eps):
+    # eps > 0: each row's k-th neighbour is at most (1 + eps) times farther
+    # than its true k-th nearest point; the distances returned are the true
+    # distances of the indices returned, and the row is never its own neighbour
+    from skexplain.neighbors._graph import _query_by_tree
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((1500, 6))
+    k = 7
+    dist, idx = _query_by_tree(X, None, k, eps=eps)
+    D = np.linalg.norm(X[:, None] - X[None], axis=2)
+    np.fill_diagonal(D, np.inf)
+    true_k = np.sort(D, axis=1)[:, k - 1]
+    assert np.all(dist[:, k - 1] <= (1 + eps) * true_k * (1 + 1e-12))
+    np.testing.assert_allclose(dist, np.take_along_axis(D, idx, 1), rtol=1e-12)
+    assert not np.any(idx == np.arange(1500)[:, None])
+    assert all(len(set(r)) == k for r in idx.tolist())
+    exact = np.argsort(D, axis=1, kind="stable")[:, :k]
+    missed = np.mean([len(set(a) - set(b)) for a, b in zip(exact.tolist(), idx.tolist())])
+    if eps >= 1.0:
+        assert missed > 0             # the option is really approximate at this eps
+
+
+def test_approximate_knn_graph_is_symmetric_holds_each_rows_list_and_ignores_other_rows(
+        monkeypatch):
+    import skexplain.neighbors._graph as graph_module
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((800, 5))
+    g = knn_neighbor_graph(X, 6, eps=2.0)
+    pairs = set(zip(g.src.tolist(), g.dst.tolist()))
+    assert pairs == {(j, i) for i, j in pairs}
+    _, idx = graph_module._query_by_tree(X, None, 6, eps=2.0)
+    assert {(i, int(j)) for i in range(800) for j in idx[i]} <= pairs
+    assert g.degree.min() >= 6
+    # new points through the tree: a row's neighbours do not depend on the others
+    monkeypatch.setattr(graph_module, "BRUTE_QUERY_MAX", 0)
+    Q = rng.standard_normal((300, 5))
+    full = knn_neighbor_graph(X, 4, X_query=Q, eps=2.0)
+    part = knn_neighbor_graph(X, 4, X_query=Q[::-3], eps=2.0)
+    np.testing.assert_array_equal(part.dst.reshape(-1, 4), full.dst.reshape(-1, 4)[::-3])
+    assert not np.array_equal(full.dst, knn_neighbor_graph(X, 4, X_query=Q).dst)
+
+
+@pytest.mark.parametrize("bad", [-0.1, np.nan, np.inf, "0.3", True])
+def test_bad_knn_eps_is_refused_by_name(bad):
+    with pytest.raises(ValueError, match="knn_eps"):
+        knn_neighbor_graph(np.eye(4), 2, eps=bad)
+
+
+def test_knn_eps_reaches_fit_transform_and_the_path(monkeypatch):
+    import skexplain.neighbors._graph as graph_module
+    import skexplain.optimize._explainer as explainer_module
+    from skexplain import OptimizedExplainer, explanation_path
+    from skexplain.losses import MaxSensitivity
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((400, 4))
+    G = np.sin(X) + X[:, ::-1]
+    est = OptimizedExplainer(n_neighbors=5, knn_eps=3.0, solver="PDHG").fit(X, G)
+    approx = knn_neighbor_graph(X, 5, eps=3.0)
+    np.testing.assert_array_equal(est.graph_.dst, approx.dst)
+    assert not np.array_equal(approx.dst, knn_neighbor_graph(X, 5).dst)
+    path = explanation_path(X, G, [0.0], n_neighbors=5, knn_eps=3.0)
+    np.testing.assert_allclose(path.robustness_loss[0], MaxSensitivity().value(approx, G))
+    # transform asks the tree with the same eps
+    seen = []
+    real = explainer_module.knn_neighbor_graph
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("eps"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(explainer_module, "knn_neighbor_graph", spy)
+    monkeypatch.setattr(graph_module, "BRUTE_QUERY_MAX", 0)
+    est.transform(X[:7] + 0.01, grad_fn=G[:7])
+    assert seen == [3.0]
+    with pytest.raises(ValueError, match="knn_eps"):
+        OptimizedExplainer(u=1.0, knn_eps=0.5).fit(X, G)
+    with pytest.raises(ValueError, match="knn_eps"):
+        explanation_path(X, G, [0.1], u=1.0, knn_eps=0.5)

@@ -269,7 +269,7 @@ def _query_by_exact_distance(X, Q, k, n_jobs=None, extra=4):
     return exact[:, :k], idx[:, :k]
 
 
-def _query_by_tree(X, Q, k, n_jobs=None):
+def _query_by_tree(X, Q, k, n_jobs=None, eps=0.0):
     """Each query row's ``k`` nearest rows of ``X`` by scipy's k-d tree, ties by index.
 
     ``Q is None``: the rows of ``X`` themselves, each excluded from its own
@@ -279,6 +279,11 @@ def _query_by_tree(X, Q, k, n_jobs=None):
     out is asked again for more candidates until the tie is inside, so the
     answer is the ``k`` smallest ``(distance, index)`` pairs: it depends on
     the row alone, not on the other query rows.
+
+    ``eps > 0``: scipy's approximate search (a branch is skipped unless it
+    can hold a point closer than the current ``k``-th by more than a factor
+    ``1 + eps``), so each row's ``k``-th distance is at most ``1 + eps``
+    times the true one; still a function of the row alone.
     """
     from joblib import effective_n_jobs
     from scipy.spatial import cKDTree
@@ -301,24 +306,51 @@ def _query_by_tree(X, Q, k, n_jobs=None):
     m = k + 1 + self_graph                      # one candidate beyond the k-th
     while rows.size:
         m_eff = min(m, n)
-        dd, ii = tree.query(Q[rows], k=m_eff, workers=workers)
+        dd, ii = tree.query(Q[rows], k=m_eff, workers=workers, eps=eps)
         dd, ii = dd.reshape(rows.size, m_eff), ii.reshape(rows.size, m_eff).astype(np.int64)
-        if self_graph:                          # self last, whatever its duplicates
-            dd = np.where(ii == rows[:, None], np.inf, dd)
+        if self_graph:                          # the candidates other than the row itself
+            dd, ii = _without_self(dd, ii, rows)
         ii, dd = _by_distance_then_index(ii, dd)
-        usable = m_eff - self_graph             # candidates that are not the row itself
+        usable = dd.shape[1]
         done = (m_eff == n) | (dd[:, k - 1] < dd[:, min(k, usable - 1)]) | (usable <= k)
         idx[rows[done]], dist[rows[done]] = ii[done, :k], dd[done, :k]
         rows, m = rows[~done], 2 * m
     return dist, idx
 
 
+def _without_self(dd, ii, rows):
+    """Each row's ``m - 1`` closest candidates other than the row itself.
+
+    The tree lists a row first among its candidates unless duplicates of it
+    are listed before it; those rows (and rows whose list misses the row)
+    put themselves last and drop the last candidate.
+    """
+    lead = ii[:, 0] == rows
+    d_out, i_out = dd[:, 1:].copy(), ii[:, 1:].copy()
+    other = np.flatnonzero(~lead)
+    if other.size:
+        i_o, d_o = ii[other], np.where(ii[other] == rows[other, None], np.inf, dd[other])
+        i_o, d_o = _by_distance_then_index(i_o, d_o)
+        d_out[other], i_out[other] = d_o[:, :-1], i_o[:, :-1]
+    return d_out, i_out
+
+
 def _by_distance_then_index(idx, dist):
-    """Sort each row's candidates by distance, ties by index."""
-    o = np.argsort(idx, axis=1, kind="stable")
-    idx, dist = np.take_along_axis(idx, o, 1), np.take_along_axis(dist, o, 1)
-    o = np.argsort(dist, axis=1, kind="stable")
-    return np.take_along_axis(idx, o, 1), np.take_along_axis(dist, o, 1)
+    """Sort each row's candidates by distance, ties by index.
+
+    Rows whose distances already increase strictly are in that order (the
+    tree lists them by distance); only the others are sorted.
+    """
+    todo = np.flatnonzero(np.any(~(dist[:, 1:] > dist[:, :-1]), axis=1))
+    if todo.size == 0:
+        return idx, dist
+    i_t, d_t = idx[todo], dist[todo]
+    o = np.argsort(i_t, axis=1, kind="stable")
+    i_t, d_t = np.take_along_axis(i_t, o, 1), np.take_along_axis(d_t, o, 1)
+    o = np.argsort(d_t, axis=1, kind="stable")
+    idx, dist = idx.copy(), dist.copy()
+    idx[todo], dist[todo] = np.take_along_axis(i_t, o, 1), np.take_along_axis(d_t, o, 1)
+    return idx, dist
 
 
 def _check_radius(u):
@@ -454,7 +486,16 @@ def _check_n_neighbors(k, n_candidates, self_graph):
     return int(k)
 
 
-def knn_neighbor_graph(X, n_neighbors, *, X_query=None, nn=None, n_jobs=None):
+def check_knn_eps(eps):
+    """``eps`` of an approximate kNN search, checked (a finite number >= 0)."""
+    if (isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating))
+            or not (np.isfinite(eps) and eps >= 0)):
+        raise ValueError(f"knn_eps must be a finite number >= 0 (0: exact neighbours); "
+                         f"got {eps!r}.")
+    return float(eps)
+
+
+def knn_neighbor_graph(X, n_neighbors, *, X_query=None, nn=None, n_jobs=None, eps=0.0):
     """The k-nearest-neighbour graph, as a sparse edge list.
 
     Of ``X`` with itself (``X_query`` omitted) the graph is symmetrised:
@@ -489,6 +530,15 @@ def knn_neighbor_graph(X, n_neighbors, *, X_query=None, nn=None, n_jobs=None):
     n_jobs : int, optional
         Threads for the neighbour search (joblib's convention: ``-1`` all
         cores).
+    eps : float, default=0.0
+        ``0``: exact neighbours. ``> 0``: an approximate k-d tree search
+        (scipy's ``eps``) wherever the tree is used: each row's ``k``-th
+        neighbour is at most ``1 + eps`` times farther than its true
+        ``k``-th nearest point. On 1,000,000 standard normal points in 8
+        dimensions with ``k = 10`` (2 cores), ``eps=0.35`` found 99.3 % of
+        the true neighbours in about 2.5x less time
+        (``benchmarks/bench_scale.py --knn-eps`` prints both); the brute-force
+        path for small ``X`` with ``X_query`` is always exact.
 
     Returns
     -------
@@ -509,6 +559,10 @@ def knn_neighbor_graph(X, n_neighbors, *, X_query=None, nn=None, n_jobs=None):
     """
     n = X.shape[0]
     k = _check_n_neighbors(n_neighbors, n, X_query is None)
+    eps = check_knn_eps(eps)
+    if eps and nn is not None:
+        raise ValueError("knn_eps > 0 is scipy's approximate k-d tree search; it cannot be "
+                         "combined with a NearestNeighbors index nn.")
     Xs = np.asarray(X, dtype=np.float64)
     Qs = None if X_query is None else np.asarray(X_query, dtype=np.float64)
     unit = magnitude_unit(Xs, Xs if Qs is None else Qs)
@@ -517,25 +571,23 @@ def knn_neighbor_graph(X, n_neighbors, *, X_query=None, nn=None, n_jobs=None):
     if Qs is not None and n * X.shape[1] <= BRUTE_QUERY_MAX:
         dist, idx = _query_by_exact_distance(Xs, Qs, k, n_jobs)
     elif nn is None:
-        dist, idx = _query_by_tree(Xs, Qs, k, n_jobs)
+        dist, idx = _query_by_tree(Xs, Qs, k, n_jobs, eps)
     else:
         dist, idx = nn.kneighbors(X_query, n_neighbors=k)
     n_q = idx.shape[0]
-    rows = np.repeat(np.arange(n_q, dtype=np.int64), k)
-    cols = idx.ravel().astype(np.int64)
-    d = dist.ravel()
     if X_query is None:
-        # union of both directions, each pair once per direction (a duplicated
-        # point keeps its zero-distance edge: no sparse-matrix zero pruning)
-        src = np.concatenate([rows, cols])
-        dst = np.concatenate([cols, rows])
-        d = np.concatenate([d, d])
-        _, first = np.unique(src * n + dst, return_index=True)   # sorted by src, then dst
-        src, dst, d = src[first], dst[first], d[first]
+        # union of both directions, each pair once per direction: a 0/1 pattern
+        # (no distances in it, so a duplicated point's zero-distance edge is
+        # kept) plus its transpose; a row's neighbours come out sorted
+        A = sp.csr_matrix((np.ones(n_q * k, dtype=np.int8), idx.ravel(),
+                           np.arange(0, n_q * k + 1, k)), shape=(n, n))
+        A = (A + A.T).tocsr()
+        A.sort_indices()
+        indptr, dst = A.indptr.astype(np.int64), A.indices.astype(np.int64)
     else:
-        order = np.lexsort((cols, rows))
-        src, dst, d = rows[order], cols[order], d[order]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n_q))]).astype(np.int64)
+        indptr = np.arange(0, n_q * k + 1, k, dtype=np.int64)
+        dst = np.sort(idx, axis=1).ravel().astype(np.int64)
+    src = np.repeat(np.arange(n_q, dtype=np.int64), np.diff(indptr))
     d = _exact_distances(X, X if X_query is None else X_query, src, dst)
     return NeighborGraph(src=src, dst=dst, dist=d, indptr=indptr,
                          n_queries=n_q, n_targets=n,

@@ -170,10 +170,19 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ``i`` when either is among the other's ``k`` nearest, so every point
         has at least ``k`` neighbours and none is isolated), in
         :meth:`transform` each new point's ``k`` nearest training points.
-        Built with a scikit-learn tree (new points' neighbours, below 200,000
+        Built with scipy's k-d tree (new points' neighbours, below 200,000
         training entries, by exact brute force), O(N k) memory; the natural choice
         for large N or uneven densities, where one radius leaves some points
         alone and gives others hundreds of neighbours.
+    knn_eps : float, default=0.0
+        ``0``: exact nearest neighbours. ``> 0``: an approximate k-d tree
+        search (scipy's ``eps``) for the kNN graph of ``fit`` and, where the
+        tree is used, the new points' neighbours in :meth:`transform`: each
+        point's ``k``-th neighbour is at most ``1 + knn_eps`` times farther
+        than its true ``k``-th nearest point. Measured on 1,000,000 standard
+        normal points in 8 dimensions, ``k = 10``, 2 cores: ``0.35`` finds
+        99.3 % of the true neighbours in about 2.5x less time than the
+        exact search. Must be 0 with a radius ``u``.
     grad_fn : callable or None, default=None
         Gradient function ``X -> (n, d)`` used when ``fit``/``transform`` are
         not given gradients (without a ``model``). Must be picklable (a
@@ -309,6 +318,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "robustness": [str, RobustnessLoss],
         "u": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
         "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
+        "knn_eps": [Interval(Real, 0, None, closed="left")],
         "eta_frac": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="left"), None],
         "faithfulness": [str, Budget],
@@ -325,8 +335,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __init__(self, robustness="max_sensitivity", u=None, eta_frac=0.2, *,
                  model=None, base="gradient", target=None, output="auto",
                  eta=None, faithfulness="global", squared=False, solver="auto",
-                 solver_options=None, n_neighbors=None, grad_fn=None, batch_size=None,
-                 n_jobs=None, verbose=0):
+                 solver_options=None, n_neighbors=None, knn_eps=0.0, grad_fn=None,
+                 batch_size=None, n_jobs=None, verbose=0):
         self.model = model
         self.base = base
         self.target = target
@@ -334,6 +344,7 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.robustness = robustness
         self.u = u
         self.n_neighbors = n_neighbors
+        self.knn_eps = knn_eps
         self.eta_frac = eta_frac
         self.eta = eta
         self.faithfulness = faithfulness
@@ -439,7 +450,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             source, name = self._gradient_source(y, grad_fn)
             G = compute_gradients(source, X, batch_size=self.batch_size, name=name)
         prep = prepare(X, G, robustness=loss, faithfulness=self.faithfulness, u=self.u,
-                       n_neighbors=self.n_neighbors, n_jobs=self.n_jobs, name=name)
+                       n_neighbors=self.n_neighbors, n_jobs=self.n_jobs,
+                       knn_eps=self.knn_eps, name=name)
         problem = prep.problem
         L_max = problem.max_faithfulness_loss
         if self.eta is not None:
@@ -625,7 +637,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if self.k_ is None:
             graph = radius_neighbor_graph(self.X_fit_, self.u_, X_query=X, nn=self.neighbors_)
         else:
-            graph = knn_neighbor_graph(self.X_fit_, self.k_, X_query=X, n_jobs=self.n_jobs)
+            graph = knn_neighbor_graph(self.X_fit_, self.k_, X_query=X, n_jobs=self.n_jobs,
+                                       eps=self.knn_eps)
 
         # rows identical to a training point, with the same gradient
         matched = np.zeros(n, dtype=bool)

@@ -18,7 +18,7 @@ from ..exceptions import InaccurateSolutionWarning, NoNeighborsWarning
 from ..losses import get_loss
 from ..metrics._robustness import faithfulness_loss
 from ..neighbors import knn_neighbor_graph, radius_neighbor_graph
-from ..neighbors._graph import magnitude_unit
+from ..neighbors._graph import check_knn_eps, magnitude_unit
 from ..utils import check_points, compute_gradients
 from ..utils._parallel import parallel_map
 from ._base import base_explanations, fit_base, looks_like_model
@@ -115,13 +115,14 @@ def resolve_neighbors(X, u, n_neighbors):
     return None
 
 
-def neighbor_graph(X, u, *, n_neighbors=None, n_jobs=None):
+def neighbor_graph(X, u, *, n_neighbors=None, n_jobs=None, knn_eps=0.0):
     """Neighbour index and graph of the training points, checked.
 
     With ``n_neighbors`` (or neither it nor ``u``: see
     :func:`resolve_neighbors`) the symmetrised k-nearest-neighbour graph;
     else the radius-``u`` graph (``u="auto"``: :func:`auto_radius`), which
-    raises if no pair lies within ``u``.
+    raises if no pair lies within ``u``. ``knn_eps > 0`` (an approximate
+    k-nearest-neighbour search) is refused with a radius.
 
     Returns
     -------
@@ -131,10 +132,14 @@ def neighbor_graph(X, u, *, n_neighbors=None, n_jobs=None):
         A :class:`NoNeighborsWarning` when some points are isolated (one text
         whatever their number, so that a search warns once).
     """
-    nn = NearestNeighbors(n_jobs=n_jobs).fit(X)
     n_neighbors = resolve_neighbors(X, u, n_neighbors)
+    knn_eps = check_knn_eps(knn_eps)
+    if knn_eps and n_neighbors is None:
+        raise ValueError(f"knn_eps={knn_eps!r} approximates the k-nearest-neighbour graph; "
+                         f"with a radius u={u!r} it must be 0 (or use n_neighbors).")
+    nn = NearestNeighbors(n_jobs=n_jobs).fit(X)
     if n_neighbors is not None:
-        return nn, knn_neighbor_graph(X, n_neighbors, n_jobs=n_jobs), []
+        return nn, knn_neighbor_graph(X, n_neighbors, n_jobs=n_jobs, eps=knn_eps), []
     if isinstance(u, str) and u == "auto":
         u = auto_radius(X, nn)
     graph = radius_neighbor_graph(X, u, nn=nn)
@@ -159,7 +164,7 @@ ISOLATED_MESSAGE = (
 
 
 def prepare(X, gradients, *, robustness, faithfulness, squared=None, u=None, n_neighbors=None,
-            n_jobs=None, name="y"):
+            n_jobs=None, knn_eps=0.0, name="y"):
     """Everything a solve needs, from validated points and gradients.
 
     Parameters
@@ -177,6 +182,8 @@ def prepare(X, gradients, *, robustness, faithfulness, squared=None, u=None, n_n
     n_neighbors : int or None
     n_jobs : int or None
         Threads of the neighbour search.
+    knn_eps : float
+        Approximation of the k-nearest-neighbour search (0: exact).
     name : str
         Name of the gradients in error messages.
 
@@ -187,7 +194,8 @@ def prepare(X, gradients, *, robustness, faithfulness, squared=None, u=None, n_n
     loss = get_loss(robustness, squared=squared)
     budget = get_budget(faithfulness)
     G = check_gradient_range(gradients, name)
-    nn, graph, records = neighbor_graph(X, u, n_neighbors=n_neighbors, n_jobs=n_jobs)
+    nn, graph, records = neighbor_graph(X, u, n_neighbors=n_neighbors, n_jobs=n_jobs,
+                                        knn_eps=knn_eps)
     problem = ExplanationProblem(G, graph, loss, budget)
     return Prepared(X=X, G=G, graph=graph, nn=nn, n_isolated=int(graph.isolated.sum()),
                     problem=problem, records=records)
@@ -383,8 +391,9 @@ class ExplanationPath:
 
 def explanation_path(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradient",
                      target=None, output="auto", robustness="max_sensitivity", u=None,
-                     n_neighbors=None, faithfulness="global", squared=False, solver="auto",
-                     solver_options=None, batch_size=None, n_jobs=None, verbose=0):
+                     n_neighbors=None, knn_eps=0.0, faithfulness="global", squared=False,
+                     solver="auto", solver_options=None, batch_size=None, n_jobs=None,
+                     verbose=0):
     """Optimised explanations for each budget, building the program once.
 
     The neighbour graph and the problem are built once; along the budgets
@@ -419,6 +428,9 @@ def explanation_path(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradi
         neither ``u`` nor ``n_neighbors``: the 10-nearest-neighbour graph).
     n_neighbors : int or None, default=None
         The symmetrised k-nearest-neighbour graph instead of a radius.
+    knn_eps : float, default=0.0
+        ``> 0``: an approximate k-nearest-neighbour search (see
+        :class:`~skexplain.OptimizedExplainer`); 0 with a radius ``u``.
     faithfulness : {"global", "pointwise"} or Budget, default="global"
         The budget.
     squared : bool, default=False
@@ -432,9 +444,9 @@ def explanation_path(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradi
     n_jobs : int or None, default=None
         Workers (joblib, ``sklearn.utils.parallel``): the budgets are split
         in contiguous chunks of 5 (times the independent blocks of a
-        pointwise budget), and each task builds its program once. The tasks
-        do not depend on ``n_jobs``, so neither do the results (to the last
-        bit).
+        pointwise budget), and each task builds its program once; also the
+        threads of the k-nearest-neighbour search. The tasks do not depend
+        on ``n_jobs``, so neither do the results (to the last bit).
     verbose : int, default=0
         ``> 0``: a tqdm progress bar over the tasks (extra ``progress``).
 
@@ -458,7 +470,8 @@ def explanation_path(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradi
     """
     records, path = _path_and_records(
         X, grad_fn, eta_fracs, model=model, base=base, target=target, output=output,
-        robustness=robustness, u=u, n_neighbors=n_neighbors, faithfulness=faithfulness,
+        robustness=robustness, u=u, n_neighbors=n_neighbors, knn_eps=knn_eps,
+        faithfulness=faithfulness,
         squared=squared, solver=solver, solver_options=solver_options, batch_size=batch_size,
         n_jobs=n_jobs, verbose=verbose)
     emit_warnings(records, stacklevel=2)
@@ -467,8 +480,9 @@ def explanation_path(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradi
 
 def _path_and_records(X, grad_fn=None, eta_fracs=None, *, model=None, base="gradient",
                      target=None, output="auto", robustness="max_sensitivity", u=None,
-                     n_neighbors=None, faithfulness="global", squared=False, solver="auto",
-                     solver_options=None, batch_size=None, n_jobs=None, verbose=0):
+                     n_neighbors=None, knn_eps=0.0, faithfulness="global", squared=False,
+                     solver="auto", solver_options=None, batch_size=None, n_jobs=None,
+                     verbose=0):
     """:func:`explanation_path` without emitting its warnings: returns
     ``(warning records, path)`` for callers that report them their own way."""
     t0 = time.perf_counter()
@@ -491,7 +505,8 @@ def _path_and_records(X, grad_fn=None, eta_fracs=None, *, model=None, base="grad
     else:
         G = compute_gradients(grad_fn, X, batch_size=batch_size, name="grad_fn")
     prep = prepare(X, G, robustness=robustness, faithfulness=faithfulness, squared=squared,
-                   u=u, n_neighbors=n_neighbors, name="grad_fn")
+                   u=u, n_neighbors=n_neighbors, n_jobs=n_jobs, knn_eps=knn_eps,
+                   name="grad_fn")
     problem = prep.problem
     build = time.perf_counter() - t0
     results = solve_blocks(problem, fracs, slv, n_jobs=n_jobs, verbose=verbose)

@@ -149,6 +149,7 @@ class FrontDisplay:
             X, grad_fn if grad_fn is not None else p["grad_fn"], fracs, model=p["model"],
             base=p["base"], target=p["target"], output=p["output"],
             robustness=p["robustness"], u=p["u"], n_neighbors=p["n_neighbors"],
+            knn_eps=p.get("knn_eps", 0.0),
             faithfulness=p["faithfulness"], squared=p["squared"], solver=p["solver"],
             solver_options=p["solver_options"], batch_size=p["batch_size"],
             n_jobs=p["n_jobs"])
