@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import get_blas_funcs
 from scipy.sparse.csgraph import reverse_cuthill_mckee
 
 from ..neighbors._graph import unordered_pairs
@@ -37,10 +38,11 @@ from ._result import SolveResult, SolveStats, Status
 from ._solvers import Solver, register_solver
 
 __all__ = ["FIRST_ORDER_OPTIONS", "FLOAT32_EDGES", "PDHGSolver", "PRIMAL_WEIGHT_SCHEDULE",
-           "PairOperator"]
+           "RELAXATION", "PairOperator"]
 
 #: Keys accepted in ``solver_options`` with ``solver="PDHG"``.
-FIRST_ORDER_OPTIONS = ("tol", "max_iter", "check_every", "primal_weight", "dtype")
+FIRST_ORDER_OPTIONS = ("tol", "max_iter", "check_every", "primal_weight", "dtype",
+                       "relaxation")
 
 #: ``dtype="auto"`` works in float32 from this many directed edges on.
 FLOAT32_EDGES = 500_000
@@ -51,6 +53,9 @@ ZERO_FLOOR = 1e-6
 #: ``primal_weight="auto"``: ``(omega, gap)`` stages, each ``omega`` used
 #: once the certified relative gap is at most its ``gap``.
 PRIMAL_WEIGHT_SCHEDULE = ((3.0, np.inf), (10.0, 1e-3), (15.0, 1e-5))
+
+#: Default over-relaxation ``rho`` of each PDHG step (``1``: plain PDHG).
+RELAXATION = 1.7
 
 
 class PairOperator:
@@ -209,6 +214,17 @@ class PDHGSolver(Solver):
         differences, the bulk of the memory traffic). The explanations, the
         projection and the gap are always float64. ``"auto"``: float32 from
         ``FLOAT32_EDGES`` directed edges on.
+    relaxation : float, default=1.7
+        Over-relaxation ``rho`` in (0, 2): each iteration takes one
+        Chambolle-Pock step from ``(E, Z)`` to ``(E_hat, Z_hat)`` and moves
+        to ``(E, Z) + rho ((E_hat, Z_hat) - (E, Z))`` (``1``: plain PDHG).
+        The certificate is always ``(E_hat, Z_hat)``'s (feasible points), so
+        it changes the number of iterations, not the answer. Measured at 10k
+        points (D = 8, 10-NN): max-sensitivity 300 -> 180 iterations to
+        1e-4 and 2,180 -> 1,300 to 1e-6 (``eta_frac`` 0.6), pointwise 440
+        -> 260, local stability 640 -> 380; at 100k 320 -> 200 and
+        26.4 s -> 19.0 s. 1.9 did as well on those but worse than plain
+        PDHG on small random problems with pointwise budgets.
 
     Examples
     --------
@@ -220,9 +236,9 @@ class PDHGSolver(Solver):
     name = "PDHG"
 
     def __init__(self, tol=1e-4, max_iter=20000, check_every=20, primal_weight="auto",
-                 dtype="auto"):
+                 dtype="auto", relaxation=RELAXATION):
         self.tol, self.max_iter, self.check_every = tol, max_iter, check_every
-        self.primal_weight, self.dtype = primal_weight, dtype
+        self.primal_weight, self.dtype, self.relaxation = primal_weight, dtype, relaxation
         self._check()
 
     @classmethod
@@ -264,6 +280,10 @@ class PDHGSolver(Solver):
             raise bad("primal_weight", "a positive number or 'auto'")
         if self.dtype not in ("auto", "float64", "float32", np.float64, np.float32):
             raise bad("dtype", "'auto', 'float64' or 'float32'")
+        r = self.relaxation
+        if (isinstance(r, bool) or not isinstance(r, (int, float, np.integer, np.floating))
+                or not (np.isfinite(r) and 0 < r < 2)):
+            raise bad("relaxation", "a number in (0, 2)")
 
     def solve(self, block, eta_frac, state):
         t0 = time.perf_counter()
@@ -367,29 +387,29 @@ class PDHGSolver(Solver):
         Z = np.zeros((block.n_blocks, op.p, d), work)
         if Z0 is not None and np.array_equal(Z0[0], perm) and Z0[1].shape == Z.shape:
             Z[...] = Z0[1]
-        V = np.empty_like(Z)       # the next dual iterate (buffers swap each iteration)
-        E_bar = E
+        KtZ = op.adjoint(block.weighted(Z)) if Z0 is not None else np.zeros((n, d))
+        rho = float(self.relaxation)
+        axpy = get_blas_funcs("axpy", (Z,))
+        V = np.empty_like(Z)       # the dual step, projected in place by the prox
+        delta = np.empty((op.p, d), work)
         converged, gap, p_obj, lower = False, np.inf, np.nan, np.nan
         res_p = res_d = np.nan
-        delta = np.empty((op.p, d), work)
         it = 0
         for it in range(1, self.max_iter + 1):
             check = it % self.check_every == 0 or it == self.max_iter
-            op.diff((half * E_bar).astype(work, copy=False), out=delta)
+            # one Chambolle-Pock step from (E, Z) to the feasible (E_hat, Z_hat) ...
+            E_hat = project(E - ta * KtZ)
+            op.diff((half * (2.0 * E_hat - E)).astype(work, copy=False), out=delta)
             np.add(Z[0], delta, out=V[0])
             if block.n_blocks == 2:                # the reverse direction: -delta
                 np.subtract(Z[1], delta, out=V[1])
-            Z_new = block.prox(V)
-            KtZ = op.adjoint(block.weighted(Z_new))
-            E_new = project(E - ta * KtZ)
-            E_bar = 2.0 * E_new - E
-            if check:
-                res_p = float(np.linalg.norm((E_new - E) / ta))
-                res_d = float(np.sqrt(np.sum(np.asarray(Z_new - Z, dtype=np.float64) ** 2)))
-            E, Z, V = E_new, Z_new, Z
-            if check:
-                p_obj = block.primal(op.diff(E))
-                lower = -block.conjugate(Z) - support(-KtZ)
+            Z_hat = block.prox(V)
+            KtZ_hat = op.adjoint(block.weighted(Z_hat))
+            if check:                              # the certificate is (E_hat, Z_hat)'s
+                res_p = float(np.linalg.norm((E_hat - E) / ta))
+                res_d = float(np.sqrt(np.sum(np.asarray(Z_hat - Z, dtype=np.float64) ** 2)))
+                p_obj = block.primal(op.diff(E_hat))
+                lower = -block.conjugate(Z_hat) - support(-KtZ_hat)
                 excess, denom = p_obj - lower, max(lower, floor)
                 gap = 0.0 if excess <= 0 else (excess / denom if denom > 0 else np.inf)
                 if gap <= self.tol:
@@ -397,21 +417,29 @@ class PDHGSolver(Solver):
                     break
                 if candidate is not None and candidate - lower <= self.tol * denom:
                     break
-                if stages and gap <= stages[0][1]:
-                    while stages and gap <= stages[0][1]:
-                        omega = stages.pop(0)[0]
-                    block, ta, project, support, half = steps(omega)
-                    E_bar = E      # restart the extrapolation in the new metric
-        E_out = np.empty_like(E)
-        E_out[perm] = E
+            # ... then the over-relaxed move (E, Z) += rho ((E_hat, Z_hat) - (E, Z))
+            if rho == 1.0:
+                E, KtZ, Z, V = E_hat, KtZ_hat, Z_hat, Z
+            else:
+                E = E + rho * (E_hat - E)
+                KtZ = KtZ + rho * (KtZ_hat - KtZ)   # K^T is linear
+                Z *= 1.0 - rho
+                axpy(Z_hat.reshape(-1), Z.reshape(-1), a=rho)
+            if check and stages and gap <= stages[0][1]:
+                while stages and gap <= stages[0][1]:
+                    omega = stages.pop(0)[0]
+                block, ta, project, support, half = steps(omega)
+                KtZ = op.adjoint(block.weighted(Z))
+        E_out = np.empty_like(E_hat)
+        E_out[perm] = E_hat
         return FirstOrderResult(E=E_out, converged=converged, n_iter=it, gap=float(gap),
                                 objective=float(p_obj), lower_bound=float(lower),
                                 floor=float(floor), primal_residual=res_p, dual_residual=res_d,
-                                dual=(perm, Z), primal_weight=omega)
+                                dual=(perm, Z_hat), primal_weight=omega)
 
     def __repr__(self):
         defaults = PDHGSolver.__init__.__defaults__
-        keys = ("tol", "max_iter", "check_every", "primal_weight", "dtype")
+        keys = ("tol", "max_iter", "check_every", "primal_weight", "dtype", "relaxation")
         args = ", ".join(f"{k}={getattr(self, k)!r}" for k, dflt in zip(keys, defaults)
                          if getattr(self, k) != dflt)
         return f"PDHGSolver({args})"
