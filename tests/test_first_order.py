@@ -235,6 +235,19 @@ def test_warm_started_pdhg_path_meets_its_tolerance_against_clarabel(seed):
         assert r_ref * (1 - 1e-6) <= path.robustness_loss[k] <= r_ref * (1 + 1.1e-4)
 
 
+def random_knn_problem(seed):
+    """Gradients, a kNN graph and a budget fraction of a random small problem
+    (60-140 points in 2-4 dimensions, a random scale, 3-8 neighbours)."""
+    from skexplain.neighbors import knn_neighbor_graph
+
+    rng = np.random.default_rng(seed)
+    n, d = rng.integers(60, 140), rng.integers(2, 5)
+    X = rng.normal(size=(n, d)) * rng.uniform(0.1, 10)
+    G = np.sin(X * rng.normal(size=d)) + rng.normal(scale=0.5, size=(n, d))
+    frac = rng.uniform(0.05, 0.6)
+    return G, knn_neighbor_graph(X, int(rng.integers(3, 9))), frac
+
+
 @pytest.mark.parametrize("metric", ["max_sensitivity", "local_stability"])
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_primal_weight_continuation_is_certified_on_random_problems(metric, seed):
@@ -243,16 +256,10 @@ def test_primal_weight_continuation_is_certified_on_random_problems(metric, seed
     tol = 1e-6 is within its own reported gap of a near-exact Clarabel solve,
     and it iterates differently from a fixed weight (the switch happened)."""
     from skexplain.losses import get_loss
-    from skexplain.neighbors import knn_neighbor_graph
     from skexplain.optimize import ExplanationProblem, GlobalBudget, PDHGSolver, get_solver
     from skexplain.optimize._pdhg import PRIMAL_WEIGHT_SCHEDULE
 
-    rng = np.random.default_rng(100 + seed)
-    n, d = rng.integers(60, 140), rng.integers(2, 5)
-    X = rng.normal(size=(n, d)) * rng.uniform(0.1, 10)
-    G = np.sin(X * rng.normal(size=d)) + rng.normal(scale=0.5, size=(n, d))
-    frac = rng.uniform(0.05, 0.6)
-    graph = knn_neighbor_graph(X, int(rng.integers(3, 9)))
+    G, graph, frac = random_knn_problem(100 + seed)
     loss = get_loss(metric)
     program = ExplanationProblem(G, graph, loss, GlobalBudget())
     ref = program.solve(frac, get_solver("CLARABEL", {"tol_gap_rel": 1e-10,
@@ -287,19 +294,13 @@ def test_over_relaxed_pdhg_is_certified_and_needs_fewer_iterations(metric, faith
     is met, and with the global budget the default 1.7 needs fewer
     iterations in all than plain PDHG (rho = 1)."""
     from skexplain.losses import get_loss
-    from skexplain.neighbors import knn_neighbor_graph
     from skexplain.optimize import ExplanationProblem, PDHGSolver, get_budget, get_solver
     from skexplain.optimize._pdhg import RELAXATION
 
     assert RELAXATION == 1.7
     loss, total = get_loss(metric), {1.0: 0, 1.5: 0, 1.6: 0, 1.7: 0, 1.9: 0}
     for seed in range(3):
-        rng = np.random.default_rng(200 + seed)
-        n, d = rng.integers(60, 140), rng.integers(2, 5)
-        X = rng.normal(size=(n, d)) * rng.uniform(0.1, 10)
-        G = np.sin(X * rng.normal(size=d)) + rng.normal(scale=0.5, size=(n, d))
-        frac = rng.uniform(0.05, 0.6)
-        graph = knn_neighbor_graph(X, int(rng.integers(3, 9)))
+        G, graph, frac = random_knn_problem(200 + seed)
         program = ExplanationProblem(G, graph, loss, get_budget(faithfulness))
         ref = program.solve(frac, get_solver("CLARABEL", {"tol_gap_rel": 1e-10,
                                                            "tol_gap_abs": 1e-12}))
