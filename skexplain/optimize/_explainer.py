@@ -232,7 +232,9 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     faithfulness_loss_ : float
         Faithfulness loss of ``explanations_``.
     robustness_loss_ : float
-        Robustness loss of ``explanations_``.
+        Robustness loss of ``explanations_`` on ``graph_`` (the graph
+        optimised over: approximate with ``knn_eps > 0``, where the metrics,
+        which search exactly, can give a slightly different value).
     gradient_robustness_loss_ : float
         Robustness loss of the raw gradients, for comparison.
     graph_ : NeighborGraph
