@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import get_blas_funcs
 from scipy.sparse.csgraph import reverse_cuthill_mckee
 
 from ..neighbors._graph import unordered_pairs
@@ -203,9 +202,10 @@ class PDHGSolver(Solver):
         ``omega``, the balance of primal and dual step sizes. It changes the
         number of iterations, not the answer. The best fixed value depends
         on the accuracy asked for: on the benchmark problems
-        (``benchmarks/bench_first_order.py``, 10k points, max-sensitivity)
-        ``omega`` = 1, 3, 10, 30 needed 680, 300, 480, 1,300 iterations to a
-        gap of 1e-4 but 5,820, 1,940, 980, 2,320 to 1e-6. ``"auto"``
+        (``benchmarks/bench_first_order.py``, 10k points, max-sensitivity,
+        ``relaxation=1``) ``omega`` = 1, 3, 10, 30 needed 680, 300, 480,
+        1,300 iterations to a gap of 1e-4 but 5,820, 1,940, 980, 2,320 to
+        1e-6. ``"auto"``
         therefore starts at 3, continues with 10 once the certified gap is
         at most 1e-3 and with 15 from 1e-5 (:data:`PRIMAL_WEIGHT_SCHEDULE`;
         the iterates are kept, the steps rebuilt). A number fixes ``omega``.
@@ -222,8 +222,9 @@ class PDHGSolver(Solver):
         it changes the number of iterations, not the answer. Measured at 10k
         points (D = 8, 10-NN): max-sensitivity 300 -> 180 iterations to
         1e-4 and 2,180 -> 1,300 to 1e-6 (``eta_frac`` 0.6), pointwise 440
-        -> 260, local stability 640 -> 380; at 100k 320 -> 200 and
-        26.4 s -> 19.0 s. 1.9 did as well on those but worse than plain
+        -> 260, local stability 640 -> 380; at 100k 320 -> 200 (26.4 s ->
+        19-26 s across runs of a noisy 2-core machine); at 2,000 points 400
+        -> 240 (0.75 s -> 0.50 s). 1.9 did as well on those but worse than plain
         PDHG on small random problems with pointwise budgets.
 
     Examples
@@ -389,7 +390,10 @@ class PDHGSolver(Solver):
             Z[...] = Z0[1]
         KtZ = op.adjoint(block.weighted(Z)) if Z0 is not None else np.zeros((n, d))
         rho = float(self.relaxation)
-        axpy = get_blas_funcs("axpy", (Z,))
+        # (numpy passes, not scipy's BLAS axpy: at N = 2,000 that call cost 2 ms
+        # instead of 0.1 ms inside the loop, its thread pool waking beside
+        # numpy's on 2 cores: 1.05 s against 0.50 s; at 100k the two were
+        # within this machine's run-to-run noise, 20-26 s)
         V = np.empty_like(Z)       # the dual step, projected in place by the prox
         delta = np.empty((op.p, d), work)
         converged, gap, p_obj, lower = False, np.inf, np.nan, np.nan
@@ -423,8 +427,9 @@ class PDHGSolver(Solver):
             else:
                 E = E + rho * (E_hat - E)
                 KtZ = KtZ + rho * (KtZ_hat - KtZ)   # K^T is linear
-                Z *= 1.0 - rho
-                axpy(Z_hat.reshape(-1), Z.reshape(-1), a=rho)
+                Z *= (1.0 - rho) / rho      # in place: rho ((1 - rho) / rho Z + Z_hat)
+                Z += Z_hat
+                Z *= rho
             if check and stages and gap <= stages[0][1]:
                 while stages and gap <= stages[0][1]:
                     omega = stages.pop(0)[0]
