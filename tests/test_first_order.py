@@ -322,6 +322,38 @@ def test_over_relaxed_pdhg_is_certified_and_needs_fewer_iterations(metric, faith
         assert total[1.7] < total[1.0]
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])     # (seed 3 needs 40 iterations)
+def test_early_checks_stop_certified_and_leave_later_iterates_alone(seed, monkeypatch):
+    """The gap measured at iterations 5, 10 and 15 (``EARLY_CHECKS``) only
+    stops: an average-sensitivity solve that stops there is "optimal" within
+    its gap of a near-exact Clarabel solve, and a solve that runs past 20
+    iterations gives the same iterates with and without them."""
+    from skexplain.losses import get_loss
+    from skexplain.optimize import ExplanationProblem, GlobalBudget, PDHGSolver, get_solver
+    from skexplain.optimize import _pdhg
+
+    assert _pdhg.EARLY_CHECKS == (5, 10, 15)
+    G, graph, frac = random_knn_problem(300 + seed)
+    loss = get_loss("average_sensitivity")
+    program = ExplanationProblem(G, graph, loss, GlobalBudget())
+    ref = program.solve(frac, get_solver("CLARABEL", {"tol_gap_rel": 1e-10,
+                                                       "tol_gap_abs": 1e-12}))
+    r_ref = loss.value(graph, ref.explanations)
+    res = program.solve(frac, PDHGSolver(tol=1e-3))
+    st = res.stats_dict()
+    assert res.status == "optimal" and st["num_iters"] in (5, 10, 15)
+    r = loss.value(graph, res.explanations)
+    assert r_ref * (1 - 1e-7) <= r <= r_ref * (1 + st["gap"] + 1e-7)
+
+    # to 1e-9 (past 20 iterations; the gap is below the schedule's 1e-3 early,
+    # where a stage switch would change the iterates)
+    with_early = program.solve(frac, PDHGSolver(tol=1e-9))
+    monkeypatch.setattr(_pdhg, "EARLY_CHECKS", ())
+    without = program.solve(frac, PDHGSolver(tol=1e-9))
+    assert with_early.stats_dict()["num_iters"] == without.stats_dict()["num_iters"] >= 20
+    np.testing.assert_array_equal(with_early.explanations, without.explanations)
+
+
 @pytest.mark.parametrize("bad", [0, 2, -1, np.nan, True, "1.5"])
 def test_pdhg_relaxation_is_checked(bad):
     X, G = problem()

@@ -57,6 +57,33 @@ def test_unordered_pairs_marks_a_missing_direction():
     assert a.tolist() == [0, -1, 2, -1] and b.tolist() == [1, 3, -1, 4]
 
 
+@pytest.mark.parametrize("kind", ["csr symmetric", "shuffled", "sorted by src", "any"])
+def test_unordered_pairs_match_a_dictionary_of_pairs(kind):
+    # the counting-sort route (CSR edge lists, shuffled lists, repeated edges
+    # falling back) against a plain dictionary: pair -> last edge each way
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        n = int(rng.integers(2, 25))
+        src, dst = rng.integers(0, n, 50), rng.integers(0, n, 50)
+        src, dst = src[src != dst], dst[src != dst]
+        if kind == "csr symmetric":
+            keys = np.unique(np.r_[src * n + dst, dst * n + src])
+            src, dst = keys // n, keys % n
+        elif kind == "shuffled":
+            keys = rng.permutation(np.unique(src * n + dst))
+            src, dst = keys // n, keys % n
+        elif kind == "sorted by src":
+            order = np.argsort(src, kind="stable")
+            src, dst = src[order], dst[order]
+        want = {}
+        for e, (s_, d_) in enumerate(zip(src.tolist(), dst.tolist())):
+            pair = want.setdefault((min(s_, d_), max(s_, d_)), [-1, -1])
+            pair[0 if s_ < d_ else 1] = e
+        lo, hi, a, b = unordered_pairs(src, dst, n)
+        assert list(zip(lo.tolist(), hi.tolist())) == sorted(want)
+        assert [[x, y] for x, y in zip(a.tolist(), b.tolist())] == [want[k] for k in sorted(want)]
+
+
 def test_distance_scale_is_a_power_of_two_near_the_median():
     rng = np.random.default_rng(1)
     X = rng.uniform(size=(50, 2))
@@ -309,3 +336,21 @@ def test_knn_eps_reaches_fit_transform_and_the_path(monkeypatch):
         OptimizedExplainer(u=1.0, knn_eps=0.5).fit(X, G)
     with pytest.raises(ValueError, match="knn_eps"):
         explanation_path(X, G, [0.1], u=1.0, knn_eps=0.5)
+
+
+def test_scikit_learn_index_is_fitted_for_a_radius_only():
+    from skexplain import OptimizedExplainer
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 2))
+    G = np.sin(X)
+    radius = OptimizedExplainer(u=1.0, eta_frac=0.3).fit(X, G)
+    assert radius.neighbors_.n_samples_fit_ == 40
+    knn = OptimizedExplainer(n_neighbors=4, eta_frac=0.3).fit(X, G)
+    assert knn.neighbors_ is None
+    # new points still get their 4 nearest training points (the k-d tree)
+    Xq = X[:5] + 0.01
+    g = knn_neighbor_graph(X, 4, X_query=Xq)
+    want = NearestNeighbors(n_neighbors=4).fit(X).kneighbors(Xq)[1]
+    assert np.array_equal(np.sort(g.dst.reshape(5, 4), axis=1), np.sort(want, axis=1))
+    assert knn.transform(Xq, grad_fn=np.sin(Xq)).shape == (5, 2)

@@ -142,10 +142,14 @@ def edge_norms(E, src, dst, E_dst=None):
     array([5.])
     """
     E_dst = E if E_dst is None else E_dst
+    dtype = np.result_type(E, E_dst)
     out = np.empty(src.shape[0])
     for start in range(0, src.shape[0], _EDGE_CHUNK):
         sl = slice(start, start + _EDGE_CHUNK)
-        out[sl] = _safe_row_norms(E[src[sl]] - E_dst[dst[sl]])
+        # np.take, not fancy indexing: 0.5 s instead of 2.6 s at 13M edges
+        D = np.take(E, src[sl], axis=0).astype(dtype, copy=False)
+        D -= np.take(E_dst, dst[sl], axis=0)
+        out[sl] = _safe_row_norms(D)
     return out
 
 

@@ -165,15 +165,48 @@ def unordered_pairs(src, dst, n):
         Index of the edge ``lo -> hi`` and of ``hi -> lo``; ``-1`` where that
         direction is not among the edges.
     """
-    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-    keys, inv = np.unique(lo * n + hi, return_inverse=True)
-    a = np.full(keys.shape[0], -1, dtype=np.int64)
-    b = np.full(keys.shape[0], -1, dtype=np.int64)
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
     fwd = src < dst
-    edges = np.arange(src.shape[0])
-    a[inv[fwd]] = edges[fwd]
-    b[inv[~fwd]] = edges[~fwd]
+    ef, eb = np.flatnonzero(fwd), np.flatnonzero(~fwd)
+    ka, ef = _keys_in_order(src[ef], dst[ef], ef, n)
+    kb, eb = _keys_in_order(dst[eb], src[eb], eb, n)
+    if ka is not None and kb is not None and np.array_equal(ka, kb):
+        keys, a, b = ka, ef, eb           # a symmetric graph: each pair both ways
+    elif ka is not None and kb is not None:
+        keys = np.union1d(ka, kb)
+        a = np.full(keys.shape[0], -1, dtype=np.int64)
+        b = np.full(keys.shape[0], -1, dtype=np.int64)
+        a[np.searchsorted(keys, ka)] = ef
+        b[np.searchsorted(keys, kb)] = eb
+    else:                                 # repeated directed edges: the last one of each
+        lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+        keys, inv = np.unique(lo * n + hi, return_inverse=True)
+        a = np.full(keys.shape[0], -1, dtype=np.int64)
+        b = np.full(keys.shape[0], -1, dtype=np.int64)
+        edges = np.arange(src.shape[0])
+        a[inv[fwd]] = edges[fwd]
+        b[inv[~fwd]] = edges[~fwd]
     return keys // n, keys % n, a, b
+
+
+def _keys_in_order(lo, hi, edges, n):
+    """Keys ``lo * n + hi`` in increasing order with their edges, by a
+    counting sort (scipy's CSR to CSC conversion: 0.6 s instead of 4.8 s
+    for ``np.unique`` at 13M edges); ``(None, None)`` if a key repeats."""
+    keys = lo * n + hi
+    if keys.shape[0] < 2 or np.all(keys[1:] > keys[:-1]):
+        return keys, edges                # already in order (a CSR edge list)
+    if np.all(hi[1:] >= hi[:-1]):         # grouped by hi: its CSR directly
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(hi, minlength=n), out=indptr[1:])
+        M = sp.csr_matrix((edges + 1, lo, indptr), shape=(n, n))
+    else:
+        M = sp.csr_matrix((edges + 1, (hi, lo)), shape=(n, n))
+    M = M.tocsc()
+    keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(M.indptr)) * n + M.indices
+    if M.nnz != edges.shape[0] or np.any(keys[1:] <= keys[:-1]):
+        return None, None                 # a repeated edge (summed, or listed twice)
+    return keys, M.data - 1
 
 
 def _exact_distances(X, Q, src, dst, chunk=1 << 16):
@@ -187,7 +220,9 @@ def _exact_distances(X, Q, src, dst, chunk=1 << 16):
     unit = magnitude_unit(X, Q)
     out = np.empty(src.shape[0])
     for a in range(0, src.shape[0], chunk):
-        D = (Q[src[a:a + chunk]] - X[dst[a:a + chunk]]) / unit
+        D = np.take(Q, src[a:a + chunk], axis=0)       # (np.take: 5x fancy indexing)
+        D -= np.take(X, dst[a:a + chunk], axis=0)
+        D /= unit
         out[a:a + chunk] = np.sqrt(np.einsum("ij,ij->i", D, D))
     out *= unit
     if not np.all(np.isfinite(out)):

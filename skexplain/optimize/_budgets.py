@@ -282,7 +282,10 @@ class GlobalBudget(Budget):
         g, H = block.graph, block.H
         keep = block.weights > 0
         n = H.shape[0]
-        A = csr_matrix((np.ones(int(keep.sum())), (g.src[keep], g.dst[keep])), shape=(n, n))
+        if keep.all():                  # the graph's own CSR (0.7 s vs 1.7 s at 13M edges)
+            A = csr_matrix((np.ones(g.n_edges), g.dst, g.indptr), shape=(n, n))
+        else:
+            A = csr_matrix((np.ones(int(keep.sum())), (g.src[keep], g.dst[keep])), shape=(n, n))
         n_comp, labels = connected_components(A, directed=False)
         if n_comp == 1:
             return None                     # one component: only the mean (covers_mean)

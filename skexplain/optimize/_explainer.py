@@ -239,6 +239,11 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Robustness loss of the raw gradients, for comparison.
     graph_ : NeighborGraph
         Neighbour pairs of the training points.
+    neighbors_ : NearestNeighbors or None
+        scikit-learn's index of the training points, which answers new
+        points' radius queries in :meth:`transform`; ``None`` with a
+        k-nearest-neighbour graph (new points are then searched with a k-d
+        tree).
     n_neighbors_ : ndarray of shape (n_samples,)
         Number of neighbours of each training point (with ``n_neighbors=k``
         at least ``k``: the graph is symmetrised).

@@ -40,8 +40,9 @@ class Prepared:
     ----------
     X, G : ndarray of shape (n_samples, n_features)
     graph : NeighborGraph
-    nn : NearestNeighbors
-        Fitted on ``X`` (for new points' neighbours).
+    nn : NearestNeighbors or None
+        Fitted on ``X`` for a radius graph (new points' neighbours); ``None``
+        for a k-nearest-neighbour graph.
     n_isolated : int
     problem : ExplanationProblem
     records : list of WarningRecord
@@ -126,7 +127,9 @@ def neighbor_graph(X, u, *, n_neighbors=None, n_jobs=None, knn_eps=0.0):
 
     Returns
     -------
-    nn : NearestNeighbors
+    nn : NearestNeighbors or None
+        scikit-learn's index of ``X`` for a radius graph (``None`` for a
+        k-nearest-neighbour graph: building it took 3.5 s at 1M points).
     graph : NeighborGraph
     records : list of WarningRecord
         A :class:`NoNeighborsWarning` when some points are isolated (one text
@@ -137,9 +140,9 @@ def neighbor_graph(X, u, *, n_neighbors=None, n_jobs=None, knn_eps=0.0):
     if knn_eps and n_neighbors is None:
         raise ValueError(f"knn_eps={knn_eps!r} approximates the k-nearest-neighbour graph; "
                          f"with a radius u={u!r} it must be 0 (or use n_neighbors).")
+    if n_neighbors is not None:       # no scikit-learn index: new points use a k-d tree
+        return None, knn_neighbor_graph(X, n_neighbors, n_jobs=n_jobs, eps=knn_eps), []
     nn = NearestNeighbors(n_jobs=n_jobs).fit(X)
-    if n_neighbors is not None:
-        return nn, knn_neighbor_graph(X, n_neighbors, n_jobs=n_jobs, eps=knn_eps), []
     if isinstance(u, str) and u == "auto":
         u = auto_radius(X, nn)
     graph = radius_neighbor_graph(X, u, nn=nn)

@@ -36,8 +36,8 @@ from ..neighbors._graph import unordered_pairs
 from ._result import SolveResult, SolveStats, Status
 from ._solvers import Solver, register_solver
 
-__all__ = ["FIRST_ORDER_OPTIONS", "FLOAT32_EDGES", "PDHGSolver", "PRIMAL_WEIGHT_SCHEDULE",
-           "RELAXATION", "PairOperator"]
+__all__ = ["EARLY_CHECKS", "FIRST_ORDER_OPTIONS", "FLOAT32_EDGES", "PDHGSolver",
+           "PRIMAL_WEIGHT_SCHEDULE", "RELAXATION", "PairOperator"]
 
 #: Keys accepted in ``solver_options`` with ``solver="PDHG"``.
 FIRST_ORDER_OPTIONS = ("tol", "max_iter", "check_every", "primal_weight", "dtype",
@@ -55,6 +55,13 @@ PRIMAL_WEIGHT_SCHEDULE = ((3.0, np.inf), (10.0, 1e-3), (15.0, 1e-5))
 
 #: Default over-relaxation ``rho`` of each PDHG step (``1``: plain PDHG).
 RELAXATION = 1.7
+
+#: Iterations before the first regular check (``check_every``) at which the
+#: gap is also measured, to stop only (the primal weight's stages move on
+#: the regular checks): average sensitivity often converges within 20
+#: iterations (N = 100k, ``eta_frac`` 0.05 / 0.2: 9 / 15 iterations to
+#: 1e-4), where one iteration at 1M points costs about a second.
+EARLY_CHECKS = (5, 10, 15)
 
 
 class PairOperator:
@@ -197,7 +204,9 @@ class PDHGSolver(Solver):
     max_iter : int, default=20000
         Most iterations; reaching it gives ``"optimal_inaccurate"``.
     check_every : int, default=20
-        Iterations between gap evaluations.
+        Iterations between gap evaluations. Before the first, the gap is
+        also measured at iterations 5, 10 and 15 (:data:`EARLY_CHECKS`),
+        only to stop there.
     primal_weight : float or "auto", default="auto"
         ``omega``, the balance of primal and dual step sizes. It changes the
         number of iterations, not the answer. The best fixed value depends
@@ -400,7 +409,8 @@ class PDHGSolver(Solver):
         res_p = res_d = np.nan
         it = 0
         for it in range(1, self.max_iter + 1):
-            check = it % self.check_every == 0 or it == self.max_iter
+            regular = it % self.check_every == 0 or it == self.max_iter
+            check = regular or (it < self.check_every and it in EARLY_CHECKS)
             # one Chambolle-Pock step from (E, Z) to the feasible (E_hat, Z_hat) ...
             E_hat = project(E - ta * KtZ)
             op.diff((half * (2.0 * E_hat - E)).astype(work, copy=False), out=delta)
@@ -410,16 +420,15 @@ class PDHGSolver(Solver):
             Z_hat = block.prox(V)
             KtZ_hat = op.adjoint(block.weighted(Z_hat))
             if check:                              # the certificate is (E_hat, Z_hat)'s
-                res_p = float(np.linalg.norm((E_hat - E) / ta))
-                res_d = float(np.sqrt(np.sum(np.asarray(Z_hat - Z, dtype=np.float64) ** 2)))
                 p_obj = block.primal(op.diff(E_hat))
                 lower = -block.conjugate(Z_hat) - support(-KtZ_hat)
                 excess, denom = p_obj - lower, max(lower, floor)
                 gap = 0.0 if excess <= 0 else (excess / denom if denom > 0 else np.inf)
-                if gap <= self.tol:
-                    converged = True
-                    break
-                if candidate is not None and candidate - lower <= self.tol * denom:
+                converged = gap <= self.tol
+                if converged or it == self.max_iter or (
+                        candidate is not None and candidate - lower <= self.tol * denom):
+                    res_p = float(np.linalg.norm((E_hat - E) / ta))
+                    res_d = float(np.sqrt(np.sum(np.asarray(Z_hat - Z, dtype=np.float64) ** 2)))
                     break
             # ... then the over-relaxed move (E, Z) += rho ((E_hat, Z_hat) - (E, Z))
             if rho == 1.0:
@@ -430,7 +439,7 @@ class PDHGSolver(Solver):
                 Z *= (1.0 - rho) / rho      # in place: rho ((1 - rho) / rho Z + Z_hat)
                 Z += Z_hat
                 Z *= rho
-            if check and stages and gap <= stages[0][1]:
+            if regular and stages and gap <= stages[0][1]:
                 while stages and gap <= stages[0][1]:
                     omega = stages.pop(0)[0]
                 block, ta, project, support, half = steps(omega)

@@ -312,6 +312,9 @@ class AutoSolver(Solver):
                 attempts.append((solver.name, exc.status or "error", str(exc)))
                 errors.append(str(exc))
                 continue
+            if res.optimal and best is None:      # nothing to compare with
+                res.attempts = attempts + [(res.solver, str(res.status), res.message)]
+                return res
             obj = _objective(block, eta_frac, res.explanations)
             if res.certificate is not None and best is not None and best[0] <= obj:
                 lower, floor = res.certificate
