@@ -202,3 +202,16 @@ def test_optimized_explainer_progress_counts_new_points(recording_tqdm):
     np.testing.assert_array_equal(loud, quiet)
     (bar,) = recording_tqdm
     assert bar.total == 25 and sum(bar.updates) == 25 and bar.desc.endswith("new points")
+
+
+def test_path_chunks_run_largest_budgets_first_and_land_at_their_budgets():
+    # 13 budgets in no order: three chunks of the grid, dispatched largest
+    # budgets first; each budget's explanations come back to its own slot
+    # (the budget binds below 1: faithfulness equals eta) whatever n_jobs
+    fracs = np.array([0.3, 0.0, 0.02, 0.7, 0.1, 1.0, 0.05, 0.5, 0.2, 0.01, 0.9, 0.4, 0.15])
+    one = explanation_path(X, G, fracs, u=1.0, n_jobs=1)
+    two = explanation_path(X, G, fracs, u=1.0, n_jobs=2)
+    np.testing.assert_array_equal(one.explanations, two.explanations)
+    inner = (fracs > 0) & (fracs < 1)
+    np.testing.assert_allclose(one.faithfulness_loss[inner], one.eta[inner], rtol=1e-6)
+    np.testing.assert_array_equal(one.explanations[fracs == 0][0], G)

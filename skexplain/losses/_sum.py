@@ -102,17 +102,21 @@ class _SumDualBlock(DualBlock):
         self.row_weight = c
         self.shrink = (1.0 + omega / (4.0 * c)).astype(work)[:, None]   # 1 + sigma / 2
         self.c_col = c.astype(work)[:, None]
+        self.P = None
 
     def prox(self, V):
-        if self.power == 1:
-            z = _row_norms(V[0])
-            V[0] *= np.minimum(1.0, 1.0 / np.where(z > 0, z, 1.0)).astype(self.work)[:, None]
+        if self.power == 1:             # onto the unit ball: scale by 1 / max(||v||, 1)
+            z = _row_norms(V[0], self.work)
+            np.maximum(z, 1.0, out=z)
+            V[0] /= z[:, None]
         else:
             V[0] /= self.shrink
         return V
 
     def weighted(self, Z):
-        return Z[0] * self.c_col
+        if self.P is None or self.P.shape != Z.shape[1:]:
+            self.P = np.empty(Z.shape[1:], self.work)      # reused: no allocation per call
+        return np.multiply(Z[0], self.c_col, out=self.P)
 
     def primal(self, delta):
         if self.power == 1:

@@ -272,14 +272,19 @@ def solve_blocks(problem, fracs, solver, *, states=None, n_jobs=None, verbose=0,
     else:
         grid = np.array_split(np.arange(len(fracs)), -(-len(fracs) // _CHUNK))
         chunks = [c for c in ([i for i in g if i in set(todo)] for g in grid) if c]
-    tasks = [(problem.block(b), [fracs[i] for i in chunk], solver,
+    # the chunks with the largest budgets first (they take the most iterations:
+    # 12-18 s against 4-6 s per budget at N = 100k), so that the workers
+    # finish together; each chunk's result does not depend on the order
+    order = sorted(range(len(chunks)), key=lambda c: -max(fracs[i] for i in chunks[c]))
+    tasks = [(problem.block(b), [fracs[i] for i in chunks[c]], solver,
               None if states is None else states[b])
-             for chunk in chunks for b in range(n_blocks)]
+             for c in order for b in range(n_blocks)]
     n_workers = max(1, min(effective_n_jobs(n_jobs), len(tasks))) if states is None else 1
     parts = list(parallel_map(_solve_task, tasks, n_jobs=n_workers, verbose=verbose,
                               desc=desc))
-    for c, chunk in enumerate(chunks):
-        block_results = parts[c * n_blocks:(c + 1) * n_blocks]
+    for pos, c in enumerate(order):
+        chunk = chunks[c]
+        block_results = parts[pos * n_blocks:(pos + 1) * n_blocks]
         for k, i in enumerate(chunk):
             E = problem.gradients.copy()          # isolated points keep their gradient
             per_block = [res[k] for res in block_results]

@@ -99,6 +99,7 @@ class PairOperator:
         self.S_hi = sp.csr_matrix((np.ones(p, dtype), (self.hi, cols)), shape=(n, p))
         self.B = (self.S_lo - self.S_hi).tocsr()     # D^T on pairs
         self.n, self.p, self.dtype = n, p, dtype
+        self._tmp = None
 
     def touch(self, pair_weight):
         """Sum over the rows of ``K`` touching each point of their weight.
@@ -127,8 +128,12 @@ class PairOperator:
         delta : ndarray of shape (n_pairs, d)
         """
         out = np.empty((self.p, E.shape[1]), E.dtype) if out is None else out
+        tmp = self._tmp
+        if tmp is None or tmp.shape != out.shape or tmp.dtype != out.dtype:
+            tmp = self._tmp = np.empty_like(out)      # reused by every call
         np.take(E, self.hi, axis=0, out=out, mode="clip")
-        np.subtract(np.take(E, self.lo, axis=0, mode="clip"), out, out=out)
+        np.take(E, self.lo, axis=0, out=tmp, mode="clip")
+        np.subtract(tmp, out, out=out)
         return out
 
     def adjoint(self, P):
