@@ -191,8 +191,9 @@ def unordered_pairs(src, dst, n):
 
 def _keys_in_order(lo, hi, edges, n):
     """Keys ``lo * n + hi`` in increasing order with their edges, by a
-    counting sort (scipy's CSR to CSC conversion: 0.6 s instead of 4.8 s
-    for ``np.unique`` at 13M edges); ``(None, None)`` if a key repeats."""
+    counting sort (scipy's CSR to CSC conversion; all of
+    :func:`unordered_pairs` then takes 1.3 s instead of 4.8 s with
+    ``np.unique`` at 13M edges); ``(None, None)`` if a key repeats."""
     keys = lo * n + hi
     if keys.shape[0] < 2 or np.all(keys[1:] > keys[:-1]):
         return keys, edges                # already in order (a CSR edge list)
