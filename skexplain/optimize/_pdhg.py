@@ -157,8 +157,8 @@ class PairOperator:
         dm = np.zeros(self.n, self.dtype)
         np.divide(1.0, np.sqrt(deg), out=dm, where=deg > 0)
         if self.n <= _DENSE_NORM_MAX:
-            B = self.B.toarray().astype(np.float64)
-            N = (dm[:, None] * (B * c)) @ (B.T * dm)
+            lap = (self.B @ sp.diags(c) @ self.B.T).toarray().astype(np.float64)
+            N = dm[:, None] * lap * dm[None, :]
             return float(np.linalg.eigvalsh(N)[-1]) / 2.0
         B, BT = self.B, self.B.T.tocsr()
 
@@ -481,15 +481,19 @@ class PDHGSolver(Solver):
         stages = list(PRIMAL_WEIGHT_SCHEDULE if isinstance(self.primal_weight, str)
                       else [(float(self.primal_weight), np.inf)])
         omega = stages.pop(0)[0]
-        scale = 1.0
-        block, ta, project, support, half = steps(omega)
         if not isinstance(self.step_scale, str):
             scale = float(self.step_scale)
         elif scale0 is not None and np.array_equal(scale0[0], perm):
             scale = float(scale0[1])
         else:
+            scale = None                   # estimated from the first block's weights
+        build = True
+        if scale is None:
+            scale = 1.0
+            block, ta, project, support, half = steps(omega)
             scale = _auto_step_scale(op.preconditioned_norm2(block.row_weight))
-        if scale != 1.0:
+            build = scale != 1.0
+        if build:
             block, ta, project, support, half = steps(omega)
         floor = ZERO_FLOOR * block.primal(op.diff(H))          # the gradients' own loss
 
