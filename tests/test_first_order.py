@@ -528,3 +528,43 @@ def test_pdhg_step_scale_is_checked(bad):
     X, G = problem()
     with pytest.raises(ValueError, match=r"step_scale.*a positive number or 'auto'"):
         OptimizedExplainer(u=0.3, solver="pdhg", solver_options={"step_scale": bad}).fit(X, G)
+
+
+def test_midway_checks_only_stop_and_are_certified(monkeypatch):
+    """The gap measured halfway between regular checks (``MIDWAY_CHECKS``) only
+    stops: a solve that stops there returns exactly the iterate a solve
+    without them reaches at that iteration (its ``max_iter``), with the same
+    gap; it is "optimal" within that gap of a near-exact Clarabel solve; and
+    on these random problems some solves do stop midway, none later."""
+    from skexplain.losses import get_loss
+    from skexplain.optimize import ExplanationProblem, GlobalBudget, PDHGSolver, get_solver
+    from skexplain.optimize import _pdhg
+
+    assert _pdhg.MIDWAY_CHECKS is True
+    stops = []
+    for seed in range(4):
+        G, graph, frac = random_knn_problem(500 + seed)
+        loss = get_loss("max_sensitivity")
+        program = ExplanationProblem(G, graph, loss, GlobalBudget())
+        block = program.block(0)
+        size = block.budget.size(block, frac)
+
+        def run(**kw):
+            return PDHGSolver(tol=1e-5, **kw).run(block.H, block.graph, block.weights,
+                                                  block.loss, block.budget, size)
+
+        monkeypatch.setattr(_pdhg, "MIDWAY_CHECKS", True)
+        mid = run()
+        monkeypatch.setattr(_pdhg, "MIDWAY_CHECKS", False)
+        regular = run()
+        assert mid.converged and regular.converged and mid.n_iter <= regular.n_iter
+        same = run(max_iter=mid.n_iter)          # stopped at the same iteration without them
+        np.testing.assert_array_equal(mid.E, same.E)
+        assert mid.gap == same.gap <= 1e-5
+        ref = program.solve(frac, get_solver("CLARABEL", {"tol_gap_rel": 1e-10,
+                                                           "tol_gap_abs": 1e-12}))
+        r_ref = loss.value(graph, ref.explanations)
+        r = loss.value(graph, block.to_caller(mid.E, frac))
+        assert r_ref * (1 - 1e-7) <= r <= r_ref * (1 + mid.gap + 1e-7)
+        stops.append((mid.n_iter, regular.n_iter))
+    assert any(m % 20 == 10 and m < r for m, r in stops), stops

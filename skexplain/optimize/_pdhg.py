@@ -36,8 +36,9 @@ from ..neighbors._graph import unordered_pairs
 from ._result import SolveResult, SolveStats, Status
 from ._solvers import Solver, register_solver
 
-__all__ = ["EARLY_CHECKS", "FIRST_ORDER_OPTIONS", "FLOAT32_EDGES", "PDHGSolver",
-           "PRIMAL_WEIGHT_SCHEDULE", "RELAXATION", "STEP_MARGIN", "PairOperator"]
+__all__ = ["EARLY_CHECKS", "FIRST_ORDER_OPTIONS", "FLOAT32_EDGES", "MIDWAY_CHECKS",
+           "PDHGSolver", "PRIMAL_WEIGHT_SCHEDULE", "RELAXATION", "STEP_MARGIN",
+           "PairOperator"]
 
 #: Keys accepted in ``solver_options`` with ``solver="PDHG"``.
 FIRST_ORDER_OPTIONS = ("tol", "max_iter", "check_every", "primal_weight", "dtype",
@@ -65,6 +66,13 @@ RELAXATION = 1.7
 #: iterations (N = 100k, ``eta_frac`` 0.05 / 0.2: 9 / 15 iterations to
 #: 1e-4), where one iteration at 1M points costs about a second.
 EARLY_CHECKS = (5, 10, 15)
+
+#: After the first regular check, also measure the gap halfway between two
+#: (iterations 30, 50, ... with ``check_every=20``), to stop only: the
+#: budgets of a path start warm and often converge there (20-budget path,
+#: max-sensitivity: 1,520 -> 1,380 iterations at 10k, 58.4 s -> 50.8 s at
+#: 30k).
+MIDWAY_CHECKS = True
 
 #: ``step_scale="auto"``: the estimated squared norm of the preconditioned
 #: operator is raised by this share before the steps are scaled to it (the
@@ -275,7 +283,8 @@ class PDHGSolver(Solver):
     check_every : int, default=20
         Iterations between gap evaluations. Before the first, the gap is
         also measured at iterations 5, 10 and 15 (:data:`EARLY_CHECKS`),
-        only to stop there.
+        after it halfway between two (:data:`MIDWAY_CHECKS`), only to stop
+        there.
     primal_weight : float or "auto", default="auto"
         ``omega``, the balance of primal and dual step sizes. It changes the
         number of iterations, not the answer. The best fixed value depends
@@ -514,7 +523,9 @@ class PDHGSolver(Solver):
         it = 0
         for it in range(1, self.max_iter + 1):
             regular = it % self.check_every == 0 or it == self.max_iter
-            check = regular or (it < self.check_every and it in EARLY_CHECKS)
+            check = regular or (it < self.check_every and it in EARLY_CHECKS) or (
+                MIDWAY_CHECKS and it > self.check_every
+                and it % self.check_every == self.check_every // 2)
             # one Chambolle-Pock step from (E, Z) to the feasible (E_hat, Z_hat) ...
             E_hat = project(E - ta * KtZ)
             op.diff((half * (2.0 * E_hat - E)).astype(work, copy=False), out=delta)
