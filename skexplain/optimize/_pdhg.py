@@ -401,7 +401,9 @@ class PDHGSolver(Solver):
         # starts again at the schedule's first (resuming at the last one's
         # weight cost 25 % more on a 20-budget path at N = 10k)
         state["PDHG"], state["PDHG dual"] = res.E, res.dual
-        if res.dual is not None:      # the estimated step scale: the graph's, every budget's
+        if res.dual is not None and isinstance(self.step_scale, str):
+            # the estimated step scale (the graph's, every budget's); a fixed
+            # one is not left for a later "auto" solve on the same state
             state["PDHG step scale"] = (res.dual[0], res.step_scale)
         status = Status.OPTIMAL if res.converged else Status.INACCURATE
         message = "" if res.converged else (
