@@ -512,15 +512,19 @@ def test_step_scale_is_estimated_once_per_path_chunk(monkeypatch):
 
     monkeypatch.setattr(_pdhg.PairOperator, "preconditioned_norm2", spy)
     X, G = problem(n=400, seed=3)
-    path = explanation_path(X, G, [0.1, 0.2, 0.4, 0.6], n_neighbors=6, solver="PDHG")
+    auto = PDHGSolver(step_scale="auto")
+    path = explanation_path(X, G, [0.1, 0.2, 0.4, 0.6], n_neighbors=6, solver=auto)
     assert len(calls) == 1 and _pdhg._auto_step_scale(calls[0]) > 1.0
     assert all(s == "optimal" for s in path.status)
     # a budget solved alone (a fresh estimate) is certified the same way
-    fit = OptimizedExplainer(n_neighbors=6, eta_frac=0.6, solver="PDHG").fit(X, G)
+    fit = OptimizedExplainer(n_neighbors=6, eta_frac=0.6, solver=auto).fit(X, G)
     assert len(calls) == 2 and calls[1] == calls[0]
     rel = abs(fit.robustness_loss_ - path.robustness_loss[-1]) / fit.robustness_loss_
     assert rel <= 2e-4
-    assert PDHGSolver().step_scale == "auto"
+    # the default adaptive rule starts from the same estimate
+    OptimizedExplainer(n_neighbors=6, eta_frac=0.6, solver="PDHG").fit(X, G)
+    assert len(calls) == 3 and calls[2] == calls[0]
+    assert PDHGSolver().step_scale == "adaptive"
     # a fixed scale is not cached for a later "auto" solve on the same state
     from skexplain.losses import get_loss
     from skexplain.neighbors import knn_neighbor_graph
@@ -530,15 +534,17 @@ def test_step_scale_is_estimated_once_per_path_chunk(monkeypatch):
                                  GlobalBudget())
     states = [{} for _ in program.blocks]
     program.solve(0.2, PDHGSolver(step_scale=1.0), states=states)
-    assert len(calls) == 2
-    program.solve(0.3, PDHGSolver(), states=states)
-    assert len(calls) == 3 and calls[2] == calls[0]
+    assert len(calls) == 3
+    program.solve(0.3, auto, states=states)
+    assert len(calls) == 4 and calls[3] == calls[0]
+    program.solve(0.25, PDHGSolver(step_scale="adaptive"), states=states)   # cached
+    assert len(calls) == 4
 
 
 @pytest.mark.parametrize("bad", [0, -1.5, np.nan, np.inf, True, "1.2", "fast"])
 def test_pdhg_step_scale_is_checked(bad):
     X, G = problem()
-    with pytest.raises(ValueError, match=r"step_scale.*a positive number or 'auto'"):
+    with pytest.raises(ValueError, match=r"step_scale.*a positive number or 'auto' or 'adaptive'"):
         OptimizedExplainer(u=0.3, solver="pdhg", solver_options={"step_scale": bad}).fit(X, G)
 
 

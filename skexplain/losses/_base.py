@@ -170,6 +170,14 @@ class DualBlock:
     row_weight : ndarray of shape (n_pairs,)
         Sum of the weights of the operator rows of each pair (the diagonal
         preconditioner is built from it).
+    row_weights : ndarray of shape (n_blocks, n_pairs)
+        The weight ``w_r`` of each dual row (its step is ``omega / (2 w_r)``;
+        0 for a missing row).
+    scale_free : bool
+        Whether :meth:`prox` is unchanged when every dual step is multiplied
+        by the same factor (a projection, as for the 1-homogeneous losses):
+        then the solver may change that factor from one iteration to the
+        next (``step_scale="adaptive"``) without rebuilding the block.
 
     Examples
     --------
@@ -195,6 +203,8 @@ class DualBlock:
 
     n_blocks = 1
     row_weight = None
+    row_weights = None
+    scale_free = False
 
     def prox(self, V):
         """Proximal step of ``F*`` in the preconditioned metric, in place.

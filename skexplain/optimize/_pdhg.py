@@ -36,7 +36,7 @@ from ..neighbors._graph import unordered_pairs
 from ._result import SolveResult, SolveStats, Status
 from ._solvers import Solver, register_solver
 
-__all__ = ["EARLY_CHECKS", "FIRST_ORDER_OPTIONS", "FLOAT32_EDGES", "MIDWAY_CHECKS",
+__all__ = ["ADAPTIVE_MAX_SCALE", "EARLY_CHECKS", "FIRST_ORDER_OPTIONS", "FLOAT32_EDGES", "MIDWAY_CHECKS",
            "PDHGSolver", "PRIMAL_WEIGHT_SCHEDULE", "RELAXATION", "STEP_MARGIN",
            "PairOperator"]
 
@@ -78,6 +78,9 @@ MIDWAY_CHECKS = True
 #: operator is raised by this share before the steps are scaled to it (the
 #: Lanczos estimate approaches the norm from below, within 1 %).
 STEP_MARGIN = 0.02
+
+#: ``step_scale="adaptive"``: the largest step scale the rule may take.
+ADAPTIVE_MAX_SCALE = 1.6
 
 #: ``step_scale="auto"`` is rounded down to a multiple of this (exact in
 #: binary), so that rounding in the estimate does not reach the iterates.
@@ -243,7 +246,13 @@ class FirstOrderResult:
     primal_weight : float or None
         The ``omega`` of the last iterations.
     step_scale : float
-        The factor both steps were scaled by (see ``step_scale``).
+        The factor both steps were scaled by (see ``step_scale``; the last
+        one with ``"adaptive"``).
+    step_rule : {"fixed", "auto", "adaptive"}
+        How it was chosen (``"auto"`` also where ``"adaptive"`` fell back
+        to the estimate).
+    estimate : float or None
+        The scale the estimated norm allows (``"auto"`` and ``"adaptive"``).
     """
 
     E: np.ndarray
@@ -258,6 +267,8 @@ class FirstOrderResult:
     dual: tuple = None
     primal_weight: float = None
     step_scale: float = 1.0
+    step_rule: str = "fixed"
+    estimate: float = None
 
 
 class PDHGSolver(Solver):
@@ -337,7 +348,7 @@ class PDHGSolver(Solver):
     name = "PDHG"
 
     def __init__(self, tol=1e-4, max_iter=20000, check_every=20, primal_weight="auto",
-                 dtype="auto", relaxation=RELAXATION, step_scale="auto"):
+                 dtype="auto", relaxation=RELAXATION, step_scale="adaptive"):
         self.tol, self.max_iter, self.check_every = tol, max_iter, check_every
         self.primal_weight, self.dtype, self.relaxation = primal_weight, dtype, relaxation
         self.step_scale = step_scale
@@ -375,13 +386,13 @@ class PDHGSolver(Solver):
             val = getattr(self, key)
             if not isinstance(val, (int, np.integer)) or isinstance(val, bool) or val < 1:
                 raise bad(key, "a positive integer")
-        for key in ("primal_weight", "step_scale"):
+        for key, words in (("primal_weight", ("auto",)), ("step_scale", ("auto", "adaptive"))):
             val = getattr(self, key)
-            if not (isinstance(val, str) and val == "auto") and (
+            if not (isinstance(val, str) and val in words) and (
                     isinstance(val, bool)
                     or not isinstance(val, (int, float, np.integer, np.floating))
                     or not (np.isfinite(val) and val > 0)):
-                raise bad(key, "a positive number or 'auto'")
+                raise bad(key, "a positive number or " + " or ".join(map(repr, words)))
         if self.dtype not in ("auto", "float64", "float32", np.float64, np.float32):
             raise bad("dtype", "'auto', 'float64' or 'float32'")
         r = self.relaxation
@@ -401,10 +412,10 @@ class PDHGSolver(Solver):
         # starts again at the schedule's first (resuming at the last one's
         # weight cost 25 % more on a 20-budget path at N = 10k)
         state["PDHG"], state["PDHG dual"] = res.E, res.dual
-        if res.dual is not None and isinstance(self.step_scale, str):
+        if res.dual is not None and res.estimate is not None:
             # the estimated step scale (the graph's, every budget's); a fixed
-            # one is not left for a later "auto" solve on the same state
-            state["PDHG step scale"] = (res.dual[0], res.step_scale)
+            # one is not left for a later "auto" solve on this state
+            state["PDHG step scale"] = (res.dual[0], res.estimate)
         status = Status.OPTIMAL if res.converged else Status.INACCURATE
         message = "" if res.converged else (
             f"The PDHG solver hit max_iter ({res.n_iter} iterations) before its certified "
@@ -492,20 +503,36 @@ class PDHGSolver(Solver):
         stages = list(PRIMAL_WEIGHT_SCHEDULE if isinstance(self.primal_weight, str)
                       else [(float(self.primal_weight), np.inf)])
         omega = stages.pop(0)[0]
-        if not isinstance(self.step_scale, str):
+        # the step scale: a number; "auto", the largest the estimated norm
+        # allows (cached along a path); "adaptive", PDLP's rule from there up
+        # to ADAPTIVE_MAX_SCALE (losses whose prox is scale-free; else "auto")
+        rule = self.step_scale if isinstance(self.step_scale, str) else "fixed"
+        cached = scale0 is not None and np.array_equal(scale0[0], perm)
+        if rule == "fixed":
             scale = float(self.step_scale)
-        elif scale0 is not None and np.array_equal(scale0[0], perm):
+        elif rule == "auto" and cached:
             scale = float(scale0[1])
         else:
-            scale = None                   # estimated from the first block's weights
-        build = True
+            scale = None                   # from the first block's weights
+        build, estimate = True, None
         if scale is None:
             scale = 1.0
             block, ta, project, support, half = steps(omega)
-            scale = _auto_step_scale(op.preconditioned_norm2(block.row_weight))
-            build = scale != 1.0
+            estimate = (float(scale0[1]) if cached else
+                        _auto_step_scale(op.preconditioned_norm2(block.row_weight)))
+            if rule == "adaptive" and block.scale_free:
+                build = False              # s multiplies the steps in the loop
+            else:
+                rule, scale = "auto", estimate
+                build = scale != 1.0
         if build:
             block, ta, project, support, half = steps(omega)
+        adaptive = rule == "adaptive"
+        if adaptive:
+            s = safe = estimate            # never below the proven-safe scale
+            inv_tau, iw = np.ravel(1.0 / ta), _dual_metric(block, omega, work)
+            dE, dK = np.empty((n, d)), np.empty((n, d))
+            n_steps = 0
         floor = ZERO_FLOOR * block.primal(op.diff(H))          # the gradients' own loss
 
         E = project(H.copy() if E0 is None else E0)
@@ -529,8 +556,9 @@ class PDHGSolver(Solver):
                 MIDWAY_CHECKS and it > self.check_every
                 and it % self.check_every == self.check_every // 2)
             # one Chambolle-Pock step from (E, Z) to the feasible (E_hat, Z_hat) ...
-            E_hat = project(E - ta * KtZ)
-            op.diff((half * (2.0 * E_hat - E)).astype(work, copy=False), out=delta)
+            E_hat = project(E - (s * ta if adaptive else ta) * KtZ)
+            op.diff(((s * half if adaptive else half) * (2.0 * E_hat - E)).astype(
+                work, copy=False), out=delta)
             np.add(Z[0], delta, out=V[0])
             if block.n_blocks == 2:                # the reverse direction: -delta
                 np.subtract(Z[1], delta, out=V[1])
@@ -548,7 +576,32 @@ class PDHGSolver(Solver):
                     res_d = float(np.sqrt(np.sum(np.asarray(Z_hat - Z, dtype=np.float64) ** 2)))
                     break
             # ... then the over-relaxed move (E, Z) += rho ((E_hat, Z_hat) - (E, Z))
-            if rho == 1.0:
+            if adaptive:
+                # PDLP's adaptive step (Applegate et al. 2021) in the
+                # preconditioners' metric: the step was short enough if
+                # s <= limit = ||move||^2 / (2 |<K^T dZ, dE>|) (always true at
+                # s = 1, where the preconditioners bound the norm); else it is
+                # not taken and retried shorter. V becomes dZ (Z_hat is no
+                # longer needed: the loop has not stopped).
+                np.subtract(E_hat, E, out=dE)
+                np.subtract(KtZ_hat, KtZ, out=dK)
+                np.subtract(V, Z, out=V)
+                inter = abs(float(np.einsum("ij,ij->", dK, dE)))
+                move = float(np.einsum("ij,ij->i", dE, dE) @ inv_tau) + float(
+                    np.sum(np.einsum("bij,bij->bi", V, V) * iw))
+                limit = move / (2.0 * inter) if inter > 0 else np.inf
+                n_steps += 1
+                taken = s <= max(limit, safe)
+                if np.isfinite(limit):     # (no movement yet: no information)
+                    s = _adaptive_step_scale(s, limit, n_steps, safe)
+                if taken:
+                    dE *= rho
+                    E = E + dE
+                    dK *= rho
+                    KtZ = KtZ + dK
+                    V *= rho
+                    Z += V
+            elif rho == 1.0:
                 E, KtZ, Z, V = E_hat, KtZ_hat, Z_hat, Z
             else:
                 E = E + rho * (E_hat - E)
@@ -561,12 +614,16 @@ class PDHGSolver(Solver):
                     omega = stages.pop(0)[0]
                 block, ta, project, support, half = steps(omega)
                 KtZ = op.adjoint(block.weighted(Z))
+                if adaptive:
+                    inv_tau, iw = np.ravel(1.0 / ta), _dual_metric(block, omega, work)
         E_out = np.empty_like(E_hat)
         E_out[perm] = E_hat
         return FirstOrderResult(E=E_out, converged=converged, n_iter=it, gap=float(gap),
                                 objective=float(p_obj), lower_bound=float(lower),
                                 floor=float(floor), primal_residual=res_p, dual_residual=res_d,
-                                dual=(perm, Z_hat), primal_weight=omega, step_scale=scale)
+                                dual=(perm, Z_hat), primal_weight=omega,
+                                step_scale=s if adaptive else scale, step_rule=rule,
+                                estimate=estimate if rule != "fixed" else None)
 
     def __repr__(self):
         defaults = PDHGSolver.__init__.__defaults__
@@ -575,6 +632,22 @@ class PDHGSolver(Solver):
         args = ", ".join(f"{k}={getattr(self, k)!r}" for k, dflt in zip(keys, defaults)
                          if getattr(self, k) != dflt)
         return f"PDHGSolver({args})"
+
+
+def _adaptive_step_scale(s, limit, k, safe):
+    """PDLP's next step scale after step ``k`` from ``s`` and its ``limit``,
+    kept in ``[safe, ADAPTIVE_MAX_SCALE]`` (``safe``, the estimated scale, is
+    always allowed) and rounded down to a multiple of ``STEP_GRID``, so that
+    rounding in ``limit`` (which follows the units and the point order)
+    almost never changes the iterates."""
+    raw = min((1.0 - (k + 1) ** -0.3) * limit, (1.0 + (k + 1) ** -0.6) * s)
+    raw = np.floor(raw / STEP_GRID) * STEP_GRID
+    return float(max(min(raw, ADAPTIVE_MAX_SCALE), safe))
+
+
+def _dual_metric(block, omega, work):
+    """``1 / sigma_r`` of each dual row at step scale 1 (0 for a missing row)."""
+    return (2.0 / omega * block.row_weights).astype(work)
 
 
 def _auto_step_scale(norm2):
