@@ -170,9 +170,6 @@ class DualBlock:
     row_weight : ndarray of shape (n_pairs,)
         Sum of the weights of the operator rows of each pair (the diagonal
         preconditioner is built from it).
-    row_weights : ndarray of shape (n_blocks, n_pairs)
-        The weight ``w_r`` of each dual row (its step is ``omega / (2 w_r)``;
-        0 for a missing row).
     scale_free : bool
         Whether :meth:`prox` is unchanged when every dual step is multiplied
         by the same factor (a projection, as for the 1-homogeneous losses):
@@ -203,7 +200,6 @@ class DualBlock:
 
     n_blocks = 1
     row_weight = None
-    row_weights = None
     scale_free = False
 
     def prox(self, V):

@@ -130,7 +130,6 @@ class _MaxDualBlock(DualBlock):
         sig_f = omega / (2.0 * np.where(has_f, op.w_f, 1.0))
         sig_b = omega / (2.0 * np.where(has_b, op.w_b, 1.0))
         self.row_weight = op.w_f + op.w_b            # two rows of K per pair
-        self.row_weights = np.stack([op.w_f, op.w_b])
         self.scale_free = True          # the prox is a projection (any metric scale)
         self.present = np.concatenate([has_f, has_b])
         self.partial = not self.present.all()

@@ -100,7 +100,6 @@ class _SumDualBlock(DualBlock):
             c = np.sqrt(c)      # sum c ||.||^2 = ||diag(sqrt c) D E||^2
         self.c, self.power, self.work = c, power, work
         self.row_weight = c
-        self.row_weights = c[None, :]
         self.scale_free = power == 1    # a projection; the squared loss's prox shrinks by sigma
         self.shrink = (1.0 + omega / (4.0 * c)).astype(work)[:, None]   # 1 + sigma / 2
         self.c_col = c.astype(work)[:, None]
