@@ -170,11 +170,12 @@ class DualBlock:
     row_weight : ndarray of shape (n_pairs,)
         Sum of the weights of the operator rows of each pair (the diagonal
         preconditioner is built from it).
-    scale_free : bool
-        Whether :meth:`prox` is unchanged when every dual step is multiplied
-        by the same factor (a projection, as for the 1-homogeneous losses):
-        then the solver may change that factor from one iteration to the
-        next (``step_scale="adaptive"``) without rebuilding the block.
+    adaptive_steps : bool
+        Whether ``step_scale="adaptive"`` moves the steps' common factor from
+        one iteration to the next (else it keeps the estimated one). Only
+        for a :meth:`prox` that this factor does not change (a projection in
+        the steps' metric, so the block need not be rebuilt), and where it
+        pays: the max losses (their moves stay far from the norm's bound).
 
     Examples
     --------
@@ -200,7 +201,7 @@ class DualBlock:
 
     n_blocks = 1
     row_weight = None
-    scale_free = False
+    adaptive_steps = False
 
     def prox(self, V):
         """Proximal step of ``F*`` in the preconditioned metric, in place.

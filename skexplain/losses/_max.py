@@ -130,7 +130,7 @@ class _MaxDualBlock(DualBlock):
         sig_f = omega / (2.0 * np.where(has_f, op.w_f, 1.0))
         sig_b = omega / (2.0 * np.where(has_b, op.w_b, 1.0))
         self.row_weight = op.w_f + op.w_b            # two rows of K per pair
-        self.scale_free = True          # the prox is a projection (any metric scale)
+        self.adaptive_steps = True      # the prox is a projection (any metric scale)
         self.present = np.concatenate([has_f, has_b])
         self.partial = not self.present.all()
         # the norms of an edge's dual vectors: a per-point simplex in the metric 1/sigma

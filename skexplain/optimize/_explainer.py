@@ -160,7 +160,8 @@ class OptimizedExplainer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     solver_options : dict or None, default=None
         Options of the solver: keyword arguments of the cvxpy solver, or for
         ``"PDHG"`` ``tol``, ``max_iter``, ``check_every``, ``primal_weight``,
-        ``dtype`` (see :class:`~skexplain.optimize.PDHGSolver`); for
+        ``dtype``, ``relaxation``, ``step_scale`` (see
+        :class:`~skexplain.optimize.PDHGSolver`); for
         ``"auto"`` one dict for every solver that accepts it, or a dict of
         dicts keyed by solver name. Rejected options are an error that names
         ``solver_options``.
