@@ -454,6 +454,42 @@ def test_step_scale_closed_forms():
     assert _auto_step_scale(np.nan) == _auto_step_scale(0.0) == 1.0
 
 
+def _against_clarabel(faithfulness, first_seed, scales, options=None):
+    """For 3 random problems x every loss: each step scale's PDHG answer at tol
+    1e-6 (``options``: more solver options per scale), checked against a near-exact Clarabel solve (within its reported
+    gap if "optimal", else its gap is above tol and true) and its budget;
+    yields ``(metric, scale, result)``."""
+    from skexplain.losses import get_loss
+    from skexplain.optimize import ExplanationProblem, PDHGSolver, get_budget, get_solver
+
+    for seed in range(3):
+        for metric in METRICS:
+            G, graph, frac = random_knn_problem(first_seed + seed)
+            loss = get_loss(metric)
+            program = ExplanationProblem(G, graph, loss, get_budget(faithfulness))
+            ref = program.solve(frac, get_solver("CLARABEL", {"tol_gap_rel": 1e-10,
+                                                               "tol_gap_abs": 1e-12}))
+            r_ref = loss.value(graph, ref.explanations)
+            eta, point = program.budgets(frac)
+            for scale in scales:
+                res = program.solve(frac, PDHGSolver(tol=1e-6, step_scale=scale,
+                                                     **(options or {}).get(scale, {})))
+                gap = res.stats_dict()["gap"]
+                r = loss.value(graph, res.explanations)
+                if res.status == "optimal":
+                    assert gap <= 1e-6
+                    assert r_ref * (1 - 1e-7) <= r <= r_ref * (1 + gap + 1e-7)
+                else:       # not certified: its reported gap is above tol, and true
+                    assert gap > 1e-6
+                    assert r <= r_ref * (1 + gap + 1e-7)
+                used = np.sum((res.explanations - G) ** 2, axis=1)
+                if faithfulness == "global":
+                    assert used.sum() <= eta * (1 + 1e-9)
+                else:
+                    assert np.all(used <= point * (1 + 1e-9))
+                yield metric, scale, res
+
+
 @pytest.mark.parametrize("faithfulness", ["global", "pointwise"])
 def test_scaled_steps_are_certified_and_need_fewer_iterations(faithfulness):
     """``step_scale="auto"`` (1.02-1.17 on these small kNN graphs) moves the
@@ -462,37 +498,13 @@ def test_scaled_steps_are_certified_and_need_fewer_iterations(faithfulness):
     the budget is met, and it needs fewer iterations in all than the
     preconditioners' own steps (scale 1). A scale beyond the norm's bound
     (2.5) reports a true status too."""
-    from skexplain.losses import get_loss
-    from skexplain.optimize import ExplanationProblem, PDHGSolver, get_budget, get_solver
-
     total = {"auto": 0, 1.0: 0}
-    for seed in range(3):
-        for metric in METRICS:
-            G, graph, frac = random_knn_problem(400 + seed)
-            loss = get_loss(metric)
-            program = ExplanationProblem(G, graph, loss, get_budget(faithfulness))
-            ref = program.solve(frac, get_solver("CLARABEL", {"tol_gap_rel": 1e-10,
-                                                               "tol_gap_abs": 1e-12}))
-            r_ref = loss.value(graph, ref.explanations)
-            eta, point = program.budgets(frac)
-            for scale in ("auto", 1.0, 2.5):
-                res = program.solve(frac, PDHGSolver(tol=1e-6, step_scale=scale,
-                                                     max_iter=1000 if scale == 2.5 else 4000))
-                gap = res.stats_dict()["gap"]
-                r = loss.value(graph, res.explanations)
-                if res.status == "optimal":
-                    assert gap <= 1e-6
-                    assert r_ref * (1 - 1e-7) <= r <= r_ref * (1 + gap + 1e-7)
-                else:       # not certified: its reported gap is above tol, and true
-                    assert scale == 2.5 and gap > 1e-6
-                    assert r <= r_ref * (1 + gap + 1e-7)
-                used = np.sum((res.explanations - G) ** 2, axis=1)
-                if faithfulness == "global":
-                    assert used.sum() <= eta * (1 + 1e-9)
-                else:
-                    assert np.all(used <= point * (1 + 1e-9))
-                if scale != 2.5:
-                    total[scale] += res.stats_dict()["num_iters"]
+    limits = {"auto": {"max_iter": 4000}, 1.0: {"max_iter": 4000}, 2.5: {"max_iter": 1000}}
+    for _, scale, res in _against_clarabel(faithfulness, 400, ("auto", 1.0, 2.5), limits):
+        if scale == 2.5:
+            continue
+        assert res.status == "optimal"
+        total[scale] += res.stats_dict()["num_iters"]
     assert total["auto"] < 0.95 * total[1.0]
 
 
@@ -653,32 +665,11 @@ def test_adaptive_steps_are_certified_and_need_fewer_iterations(faithfulness):
     solve, the budget met, and in all fewer iterations than the estimated
     fixed scale for the max losses (960 against 1,170 with the global
     budget); average sensitivity keeps the estimate."""
-    from skexplain.losses import get_loss
-    from skexplain.optimize import ExplanationProblem, PDHGSolver, get_budget, get_solver
-
     total = {}
-    for seed in range(3):
-        for metric in METRICS:
-            G, graph, frac = random_knn_problem(700 + seed)
-            loss = get_loss(metric)
-            program = ExplanationProblem(G, graph, loss, get_budget(faithfulness))
-            ref = program.solve(frac, get_solver("CLARABEL", {"tol_gap_rel": 1e-10,
-                                                               "tol_gap_abs": 1e-12}))
-            r_ref = loss.value(graph, ref.explanations)
-            eta, point = program.budgets(frac)
-            for scale in ("adaptive", "auto"):
-                res = program.solve(frac, PDHGSolver(tol=1e-6, step_scale=scale))
-                gap = res.stats_dict()["gap"]
-                r = loss.value(graph, res.explanations)
-                assert res.status == "optimal" and gap <= 1e-6
-                assert r_ref * (1 - 1e-7) <= r <= r_ref * (1 + gap + 1e-7)
-                used = np.sum((res.explanations - G) ** 2, axis=1)
-                if faithfulness == "global":
-                    assert used.sum() <= eta * (1 + 1e-9)
-                else:
-                    assert np.all(used <= point * (1 + 1e-9))
-                key = (metric == "average_sensitivity", scale)
-                total[key] = total.get(key, 0) + res.stats_dict()["num_iters"]
+    for metric, scale, res in _against_clarabel(faithfulness, 700, ("adaptive", "auto")):
+        assert res.status == "optimal"
+        key = (metric == "average_sensitivity", scale)
+        total[key] = total.get(key, 0) + res.stats_dict()["num_iters"]
     assert total[False, "adaptive"] < 0.9 * total[False, "auto"], total
     assert total[True, "adaptive"] == total[True, "auto"], total     # the estimate
 
