@@ -349,7 +349,7 @@ class PDHGSolver(Solver):
         whose dual block does not ask for it (``DualBlock.adaptive_steps``:
         the sum losses, where the limit stays at 1.3-2 and it did not pay)
         use ``"auto"``. A number above what the norm allows may not converge
-        (average sensitivity with a fixed 1.3 did not); the certificate,
+        (average sensitivity with a fixed 1.3 did not, at 10k); the certificate,
         hence the status, stays true either way.
 
     Examples
