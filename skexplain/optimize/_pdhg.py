@@ -36,8 +36,8 @@ from ..neighbors._graph import unordered_pairs
 from ._result import SolveResult, SolveStats, Status
 from ._solvers import Solver, register_solver
 
-__all__ = ["ADAPTIVE_MAX_SCALE", "EARLY_CHECKS", "FIRST_ORDER_OPTIONS", "FLOAT32_EDGES", "MIDWAY_CHECKS",
-           "PDHGSolver", "PRIMAL_WEIGHT_SCHEDULE", "RELAXATION", "STEP_MARGIN",
+__all__ = ["ADAPTIVE_MAX_SCALE", "EARLY_CHECKS", "FIRST_ORDER_OPTIONS", "FLOAT32_EDGES",
+           "MIDWAY_CHECKS", "PDHGSolver", "PRIMAL_WEIGHT_SCHEDULE", "RELAXATION", "STEP_MARGIN",
            "PairOperator"]
 
 #: Keys accepted in ``solver_options`` with ``solver="PDHG"``.
@@ -522,13 +522,13 @@ class PDHGSolver(Solver):
         # to ADAPTIVE_MAX_SCALE (where the dual block asks for it; else "auto")
         rule = self.step_scale if isinstance(self.step_scale, str) else "fixed"
         cached = scale0 is not None and np.array_equal(scale0[0], perm)
+        build, estimate = True, None
         if rule == "fixed":
             scale = float(self.step_scale)
         elif rule == "auto" and cached:
-            scale = float(scale0[1])
+            scale = estimate = float(scale0[1])
         else:
             scale = None                   # from the first block's weights
-        build, estimate = True, None
         if scale is None:
             scale = 1.0
             block, ta, project, support, half = steps(omega)
