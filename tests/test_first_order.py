@@ -696,3 +696,44 @@ def test_adaptive_steps_fall_back_to_the_estimate_for_the_sum_losses():
         else:
             assert adaptive.n_iter < auto.n_iter
             assert auto.estimate <= adaptive.step_scale <= 1.6
+
+
+def test_a_step_longer_than_its_limit_is_not_taken(monkeypatch):
+    """With scripted limits, a step rejected by the adaptive rule leaves
+    ``(E, Z)`` where they were: the next step starts from exactly the point
+    (and scale) of a run in which the step before it set the scale back to
+    the estimate directly (the budget's projection sees the same input)."""
+    from skexplain.losses import get_loss
+    from skexplain.optimize import ExplanationProblem, GlobalBudget, PDHGSolver
+    from skexplain.optimize import _pdhg
+
+    G, graph, frac = random_knn_problem(730)
+    block = ExplanationProblem(G, graph, get_loss("max_sensitivity"), GlobalBudget()).block(0)
+    size = block.budget.size(block, frac)
+    seen, script = [], []
+    first_order = GlobalBudget.first_order
+
+    def recording(self, H, size, tau):
+        project, support = first_order(self, H, size, tau)
+        return (lambda E: (seen.append(E.copy()), project(E))[1]), support
+
+    monkeypatch.setattr(GlobalBudget, "first_order", recording)
+    monkeypatch.setattr(_pdhg, "_step_limit", lambda *args: script.pop(0))
+
+    def run(limits, n_iter):
+        seen.clear()
+        script[:] = limits
+        PDHGSolver(max_iter=n_iter, tol=1e-12).run(block.H, block.graph, block.weights,
+                                                   block.loss, block.budget, size)
+        return seen[1:]                 # (the first call projects the start)
+
+    # steps 1-3 grow the scale to the cap 1.6; A: step 4 is taken (limit 1e6)
+    # and step 5 is rejected (limit 0), so step 6 starts from step 4's point
+    # at the estimate; C: step 4's limit is exactly its scale (taken), which
+    # puts the estimate in place for step 5
+    a = run([np.inf, 1e6, 1e6, 1e6, 0.0], 6)
+    c = run([np.inf, 1e6, 1e6, 1.6], 5)
+    for k in range(4):
+        np.testing.assert_array_equal(a[k], c[k])
+    assert not np.array_equal(a[4], c[4])          # step 5 of A: a longer one
+    np.testing.assert_array_equal(a[5], c[4])
