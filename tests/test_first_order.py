@@ -600,10 +600,9 @@ def test_midway_checks_only_stop_and_are_certified(monkeypatch):
     assert any(m % 20 == 10 and m < r for m, r in stops), stops
 
 
-def test_adaptive_step_limit_by_hand_and_below_pdlps():
+def test_adaptive_step_limit_by_hand():
     """The rule's limit ``||dE||^2_(1/tau) / (2 |<K^T dZ, dE>|)`` by hand, and
-    at most PDLP's (which adds ``||dZ||^2_(1/sigma)``; at least 1 there, where
-    the preconditioners bound the norm), hence stricter."""
+    ``inf`` when the move does not interact."""
     from skexplain.optimize._pdhg import _step_limit
 
     dE = np.array([[1.0, 2.0], [0.0, -1.0]])
